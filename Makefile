@@ -1,0 +1,56 @@
+# The two commands of the README: `make synth` and `make test`. Each installs what it needs:
+# Python dependencies into .venv (pinned by constraints.txt) and the pinned CDK CLI into
+# node_modules (pinned by package-lock.json). Only python3 (3.11+), node/npm and make are needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CDK := node_modules/.bin/cdk
+
+# jsii prints a large banner on Node 20 (end of life); the CDK works on it, so silence it explicitly.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# No telemetry or notices from this build (the machine may have no route to them).
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: synth test lint typecheck unit deps python-deps node-deps lock clean
+
+synth: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --no-notices --quiet
+	@echo "Synthesized to cdk.out/: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
+
+test: python-deps lint typecheck unit
+
+lint: python-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: python-deps
+	$(BIN)/mypy
+
+unit: python-deps
+	$(BIN)/pytest -q
+
+deps: python-deps node-deps
+
+python-deps: $(VENV)/.installed-python
+node-deps: node_modules/.installed-node
+
+$(VENV)/.installed-python: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	touch $@
+
+node_modules/.installed-node: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Refresh constraints.txt after changing dependency ranges in pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^constructs-pkg' > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

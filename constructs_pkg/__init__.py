@@ -1,0 +1,19 @@
+"""constructs_pkg: AWS CDK constructs that turn a Lambda release into infrastructure.
+
+Examples
+--------
+::
+
+    from constructs_pkg import SafeFunction, Rollout, RollbackAlarms, SmokeTest
+"""
+
+from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.release import RollbackAlarms, Rollout, SafeFunction, SmokeTest
+
+__all__ = [
+    "ConfigurationError",
+    "RollbackAlarms",
+    "Rollout",
+    "SafeFunction",
+    "SmokeTest",
+]

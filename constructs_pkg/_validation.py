@@ -1,0 +1,120 @@
+"""Small, shared validation helpers. Every rule raises :class:`ConfigurationError`.
+
+Each helper skips values that are unresolved CDK tokens: those are only known
+at deploy time and are CloudFormation's to check.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from aws_cdk import Duration, Token
+
+from constructs_pkg.errors import ConfigurationError
+
+
+def is_unresolved(value: Any) -> bool:
+    """Return True when ``value`` (a number, string or Duration) is a deploy-time token."""
+    if isinstance(value, Duration):
+        return bool(value.is_unresolved())
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # NaN and infinity are plain bad numbers (and would crash the jsii kernel)
+    return bool(Token.is_unresolved(value))
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def check_number(
+    argument: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    whole: bool = False,
+    exclusive_minimum: bool = False,
+    path: str | None = None,
+) -> None:
+    """Check that ``value`` is a number within ``[minimum, maximum]``.
+
+    Parameters
+    ----------
+    argument
+        Name used in the error message.
+    value
+        The value to check; ``bool`` is not a number here.
+    minimum, maximum
+        Inclusive bounds; ``None`` leaves that side open.
+    whole
+        Require an integral value (``5`` or ``5.0``).
+    exclusive_minimum
+        Treat ``minimum`` as exclusive (``> minimum``).
+    path
+        Construct path for the error message.
+    """
+    if is_unresolved(value):
+        return
+    kind = "a whole number" if whole else "a number"
+    if minimum is not None and maximum is not None:
+        low = "greater than" if exclusive_minimum else "from"
+        joiner = " and at most " if exclusive_minimum else " to "
+        allowed = f"{kind} {low} {_fmt(minimum)}{joiner}{_fmt(maximum)}"
+    elif minimum is not None:
+        allowed = f"{kind} {'greater than' if exclusive_minimum else 'of at least'} {_fmt(minimum)}"
+    elif maximum is not None:
+        allowed = f"{kind} of at most {_fmt(maximum)}"
+    else:
+        allowed = kind
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ConfigurationError(argument, value, allowed, path=path)
+    if whole and not float(value).is_integer():
+        raise ConfigurationError(argument, value, allowed, path=path)
+    if minimum is not None and (value <= minimum if exclusive_minimum else value < minimum):
+        raise ConfigurationError(argument, value, allowed, path=path)
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(argument, value, allowed, path=path)
+
+
+def check_duration(
+    argument: str,
+    value: Any,
+    *,
+    minimum_seconds: float | None = None,
+    maximum_seconds: float | None = None,
+    whole_minutes: bool = False,
+    path: str | None = None,
+) -> None:
+    """Check that ``value`` is a :class:`aws_cdk.Duration` within bounds (inclusive)."""
+    if is_unresolved(value):
+        return
+    kind = "a whole number of minutes" if whole_minutes else "a Duration"
+    if minimum_seconds is not None and maximum_seconds is not None:
+        allowed = (
+            f"{kind} from {_human_seconds(minimum_seconds)} to {_human_seconds(maximum_seconds)}"
+        )
+    elif minimum_seconds is not None:
+        allowed = f"{kind} of at least {_human_seconds(minimum_seconds)}"
+    elif maximum_seconds is not None:
+        allowed = f"{kind} of at most {_human_seconds(maximum_seconds)}"
+    else:
+        allowed = kind
+    if not isinstance(value, Duration):
+        raise ConfigurationError(argument, value, allowed, path=path)
+    millis = value.to_milliseconds()
+    if whole_minutes and millis % 60_000 != 0:
+        raise ConfigurationError(argument, value, allowed, path=path)
+    if minimum_seconds is not None and millis < minimum_seconds * 1000:
+        raise ConfigurationError(argument, value, allowed, path=path)
+    if maximum_seconds is not None and millis > maximum_seconds * 1000:
+        raise ConfigurationError(argument, value, allowed, path=path)
+
+
+def _human_seconds(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{_fmt(seconds)} second" + ("s" if seconds != 1 else "")

@@ -1,0 +1,63 @@
+"""Per-stack release infrastructure shared by every SafeFunction in the stack.
+
+CDK's ``LambdaDeploymentGroup`` creates a CodeDeploy application and a service role
+for every deployment group. Fifty functions would mean fifty of each; here every
+SafeFunction of a stack uses one application, one role and one custom deployment
+config per rollout shape.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from constructs import Construct, IConstruct
+
+from constructs_pkg import defaults
+from constructs_pkg.release.rollout import Rollout
+
+
+class SharedRelease(Construct):
+    """The CodeDeploy application, service role and custom configs of one stack.
+
+    Use :meth:`of` to get the stack's instance; it is created on first use with the
+    construct id ``ConstructsPkgRelease`` directly under the stack.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.application = codedeploy.LambdaApplication(self, "Application")
+        self.service_role = iam.Role(
+            self,
+            "ServiceRole",
+            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+            description="CodeDeploy service role shared by every SafeFunction of this stack",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AWSCodeDeployRoleForLambdaLimited"
+                )
+            ],
+        )
+        self._configs: dict[str, codedeploy.ILambdaDeploymentConfig] = {}
+
+    @classmethod
+    def of(cls, scope: IConstruct) -> SharedRelease:
+        """Return the shared release infrastructure of ``scope``'s stack, creating it once."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(defaults.SHARED_RELEASE_ID)
+        if isinstance(existing, SharedRelease):
+            return existing
+        return cls(stack, defaults.SHARED_RELEASE_ID)
+
+    def deployment_config(self, rollout: Rollout) -> codedeploy.ILambdaDeploymentConfig:
+        """Return the config for ``rollout``: predefined by name, else one custom per shape."""
+        predefined = rollout.predefined_config()
+        if predefined is not None:
+            return predefined
+        config = self._configs.get(rollout.config_id)
+        if config is None:
+            config = codedeploy.LambdaDeploymentConfig(
+                self, rollout.config_id, traffic_routing=rollout.traffic_routing()
+            )
+            self._configs[rollout.config_id] = config
+        return config

@@ -1,0 +1,261 @@
+"""Rollback alarms that watch the *new* version only.
+
+During a canary the alias serves two versions. Lambda publishes metrics for an
+alias invocation with the dimensions ``FunctionName``, ``Resource=<function>:<alias>``
+and ``ExecutedVersion=<version>``; filtering on ``ExecutedVersion`` is the only way
+to see the new version alone. (CDK's ``Version.metric*()`` emits other dimensions,
+aws-cdk#14248, so the metrics here are built explicitly.)
+
+The pieces follow cdk-monitoring-constructs: a metric factory
+(:class:`ReleaseMetricFactory`), thresholds (:class:`RollbackAlarms`) and one
+alarm factory path (:func:`add_rollback_alarm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from constructs_pkg import defaults
+from constructs_pkg._validation import check_duration, check_number
+
+__all__ = ["ReleaseMetricFactory", "RollbackAlarms", "add_rollback_alarm"]
+
+LAMBDA_NAMESPACE = "AWS/Lambda"
+
+
+@dataclass(frozen=True)
+class RollbackAlarms:
+    """Thresholds of the alarms that roll a SafeFunction's deployment back.
+
+    Every generated alarm watches the new version only and treats missing data as
+    not breaching, so a quiet canary does not roll back.
+
+    Parameters
+    ----------
+    error_rate_percent
+        Roll back when more than this share of the new version's invocations end in a
+        function error within one period. Greater than 0 and at most 100. Default: 1.
+    min_errors
+        ... and at least this many errors happened in that period, so one error out of
+        three calls does not roll back. Whole number of at least 1. Default: 3.
+    p99_latency
+        Roll back when the new version's p99 duration exceeds this. Must be below the
+        function timeout. Default: no latency alarm.
+    throttles
+        Roll back when the alias is throttled more than this many times in one period.
+        Throttled requests never reach a version, so this alarm watches the alias as a
+        whole. Default: no throttle alarm.
+    period
+        Alarm period, whole minutes from 1 to 60. Default: 1 minute.
+    evaluation_periods
+        Consecutive breaching periods before the alarm fires. Default: 1.
+    extra
+        More alarms (any ``IAlarm``) that roll the deployment back. Default: none.
+    combine_over_limit
+        CodeDeploy accepts at most 10 alarms per deployment group. When more are
+        attached, the tenth and later ones are combined into one composite alarm
+        (``ANY`` of them). Set False to get an error instead. Default: True.
+
+    Examples
+    --------
+    >>> from aws_cdk import Duration
+    >>> RollbackAlarms(error_rate_percent=1, min_errors=3, p99_latency=Duration.seconds(2))
+    ... # doctest: +ELLIPSIS
+    RollbackAlarms(error_rate_percent=1, min_errors=3, ...)
+    """
+
+    error_rate_percent: float = defaults.ERROR_RATE_PERCENT
+    min_errors: int = defaults.MIN_ERRORS
+    p99_latency: Duration | None = None
+    throttles: int | None = None
+    period: Duration = field(
+        default_factory=lambda: Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
+    )
+    evaluation_periods: int = defaults.ALARM_EVALUATION_PERIODS
+    extra: Sequence[cloudwatch.IAlarm] = ()
+    combine_over_limit: bool = True
+
+    def __post_init__(self) -> None:
+        check_number(
+            "RollbackAlarms(error_rate_percent)",
+            self.error_rate_percent,
+            minimum=0,
+            maximum=100,
+            exclusive_minimum=True,
+        )
+        check_number("RollbackAlarms(min_errors)", self.min_errors, minimum=1, whole=True)
+        if self.p99_latency is not None:
+            check_duration(
+                "RollbackAlarms(p99_latency)",
+                self.p99_latency,
+                minimum_seconds=0.001,
+                maximum_seconds=defaults.LAMBDA_MAX_TIMEOUT_SECONDS,
+            )
+        if self.throttles is not None:
+            check_number("RollbackAlarms(throttles)", self.throttles, minimum=0, whole=True)
+        check_duration(
+            "RollbackAlarms(period)",
+            self.period,
+            minimum_seconds=60,
+            maximum_seconds=3600,
+            whole_minutes=True,
+        )
+        check_number(
+            "RollbackAlarms(evaluation_periods)", self.evaluation_periods, minimum=1, whole=True
+        )
+        object.__setattr__(self, "extra", tuple(self.extra))
+
+    @property
+    def window_minutes(self) -> int:
+        """Minutes of data an alarm needs before it can fire (period x evaluation periods)."""
+        return int(self.period.to_minutes()) * int(self.evaluation_periods)
+
+
+class ReleaseMetricFactory:
+    """Lambda metrics of one alias, for the whole alias or for one executed version.
+
+    Parameters
+    ----------
+    function_name
+        The function's name (a token is fine).
+    alias_name
+        The alias the traffic goes through.
+    version
+        The version number (``Version.version``) the *new version* metrics filter on.
+    period
+        Period of every metric.
+
+    Examples
+    --------
+    >>> factory = ReleaseMetricFactory("orders", "live", "7", Duration.minutes(1))
+    >>> factory.new_version("Errors", "Sum").dimensions["ExecutedVersion"]
+    '7'
+    """
+
+    def __init__(self, function_name: str, alias_name: str, version: str, period: Duration) -> None:
+        self.function_name = function_name
+        self.alias_name = alias_name
+        self.version = version
+        self.period = period
+
+    def alias(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+        """Metric of every invocation through the alias, whichever version ran."""
+        return cloudwatch.Metric(
+            namespace=LAMBDA_NAMESPACE,
+            metric_name=metric_name,
+            statistic=statistic,
+            period=self.period,
+            dimensions_map={
+                "FunctionName": self.function_name,
+                "Resource": f"{self.function_name}:{self.alias_name}",
+            },
+        )
+
+    def new_version(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+        """Metric of the invocations through the alias that ran ``version``."""
+        return cloudwatch.Metric(
+            namespace=LAMBDA_NAMESPACE,
+            metric_name=metric_name,
+            statistic=statistic,
+            period=self.period,
+            dimensions_map={
+                "FunctionName": self.function_name,
+                "Resource": f"{self.function_name}:{self.alias_name}",
+                "ExecutedVersion": self.version,
+            },
+        )
+
+    def error_rate(self, min_errors: int) -> cloudwatch.MathExpression:
+        """Error rate in percent of the new version, 0 while fewer than ``min_errors`` failed."""
+        return cloudwatch.MathExpression(
+            expression=(
+                f"IF(errors >= {int(min_errors)} AND invocations > 0, "
+                "100 * errors / invocations, 0)"
+            ),
+            using_metrics={
+                "errors": self.new_version("Errors", "Sum"),
+                "invocations": self.new_version("Invocations", "Sum"),
+            },
+            label="New version error rate (%)",
+            period=self.period,
+        )
+
+
+def add_rollback_alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    description: str,
+    evaluation_periods: int,
+) -> cloudwatch.Alarm:
+    """Create one rollback alarm: fires above ``threshold``, missing data is not breaching."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=evaluation_periods,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+
+
+def build_rollback_alarms(
+    scope: Construct,
+    config: RollbackAlarms,
+    metrics: ReleaseMetricFactory,
+    *,
+    subject: str,
+) -> list[cloudwatch.Alarm]:
+    """Create the alarms ``config`` asks for under ``scope``; returns them in a stable order."""
+    alarms = [
+        add_rollback_alarm(
+            scope,
+            "ErrorRate",
+            metric=metrics.error_rate(config.min_errors),
+            threshold=config.error_rate_percent,
+            evaluation_periods=config.evaluation_periods,
+            description=(
+                f"{subject}: new version error rate above {config.error_rate_percent}% "
+                f"with at least {config.min_errors} errors per period. Rolls the deployment back."
+            ),
+        )
+    ]
+    if config.p99_latency is not None:
+        alarms.append(
+            add_rollback_alarm(
+                scope,
+                "P99Latency",
+                metric=metrics.new_version("Duration", "p99"),
+                threshold=config.p99_latency.to_milliseconds(),
+                evaluation_periods=config.evaluation_periods,
+                description=(
+                    f"{subject}: new version p99 duration above "
+                    f"{config.p99_latency.to_human_string()}. Rolls the deployment back."
+                ),
+            )
+        )
+    if config.throttles is not None:
+        alarms.append(
+            add_rollback_alarm(
+                scope,
+                "Throttles",
+                metric=metrics.alias("Throttles", "Sum"),
+                threshold=config.throttles,
+                evaluation_periods=config.evaluation_periods,
+                description=(
+                    f"{subject}: more than {config.throttles} throttles per period on the alias. "
+                    "Rolls the deployment back."
+                ),
+            )
+        )
+    return alarms

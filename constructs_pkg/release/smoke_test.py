@@ -1,0 +1,143 @@
+"""Smoke tests run by CodeDeploy lifecycle hooks before (or after) traffic shifts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from constructs_pkg import defaults
+from constructs_pkg.errors import ConfigurationError
+
+__all__ = ["SmokeTest"]
+
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
+HOOK_HANDLER = "smoke_hook.handler"
+HOOK_RUNTIME = lambda_.Runtime.PYTHON_3_12
+
+# Environment variable names shared with constructs_pkg/runtime/smoke_hook.py.
+ENV_TARGET = "SMOKE_TARGET_FUNCTION_ARN"
+ENV_PAYLOAD = "SMOKE_PAYLOAD"
+ENV_EXPECT = "SMOKE_EXPECT"
+ENV_TIMEOUT = "SMOKE_TARGET_TIMEOUT_SECONDS"
+
+
+@dataclass(frozen=True)
+class SmokeTest:
+    """A managed CodeDeploy hook that invokes the new version and checks its answer.
+
+    The hook function is created for you (code in ``constructs_pkg.runtime.smoke_hook``,
+    standard library and boto3 only). It is told the exact new version, invokes it
+    synchronously with ``payload``, fails on a function error or when the response
+    does not contain ``expect``, and always reports ``Succeeded`` or ``Failed`` to
+    CodeDeploy, also when it crashes, so a deployment never waits for the one-hour
+    hook timeout.
+
+    Parameters
+    ----------
+    payload
+        The event sent to the new version: any JSON value, at most 1536 bytes as JSON
+        (it travels in an environment variable). Required.
+    expect
+        The response must contain this: for an object, every key with an equal value
+        (nested objects compared the same way); anything else must be equal.
+        Default: any response without a function error passes.
+
+    Examples
+    --------
+    >>> SmokeTest(payload={"ping": True}, expect={"ok": True}).payload_json
+    '{"ping": true}'
+    """
+
+    payload: Any
+    expect: Any = None
+
+    def __post_init__(self) -> None:
+        if self.payload is None:
+            raise ConfigurationError(
+                "SmokeTest(payload)",
+                None,
+                "a JSON value to send to the new version",
+                reason="A smoke test without a payload would test nothing.",
+            )
+        _check_json("SmokeTest(payload)", self.payload)
+        if self.expect is not None:
+            _check_json("SmokeTest(expect)", self.expect)
+
+    @property
+    def payload_json(self) -> str:
+        """The payload as key-sorted JSON (what the hook sends)."""
+        return json.dumps(self.payload, sort_keys=True, separators=(", ", ": "))
+
+    @property
+    def expect_json(self) -> str | None:
+        """The expectation as key-sorted JSON, or None."""
+        if self.expect is None:
+            return None
+        return json.dumps(self.expect, sort_keys=True, separators=(", ", ": "))
+
+    def create_hook(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        target: lambda_.IVersion,
+        target_timeout: Duration | None,
+    ) -> lambda_.Function:
+        """Create the hook function that smoke-tests ``target`` and allow it to invoke it."""
+        target_seconds = (
+            defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS
+            if target_timeout is None or target_timeout.is_unresolved()
+            else int(target_timeout.to_seconds())
+        )
+        hook_seconds = min(
+            target_seconds + defaults.SMOKE_HOOK_TIMEOUT_MARGIN_SECONDS,
+            defaults.LAMBDA_MAX_TIMEOUT_SECONDS,
+        )
+        environment = {
+            ENV_TARGET: target.function_arn,
+            ENV_PAYLOAD: self.payload_json,
+            ENV_TIMEOUT: str(target_seconds),
+        }
+        if self.expect_json is not None:
+            environment[ENV_EXPECT] = self.expect_json
+        hook = lambda_.Function(
+            scope,
+            construct_id,
+            code=lambda_.Code.from_asset(
+                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "*.pyo"]
+            ),
+            handler=HOOK_HANDLER,
+            runtime=HOOK_RUNTIME,
+            timeout=Duration.seconds(hook_seconds),
+            memory_size=defaults.SMOKE_HOOK_MEMORY_MB,
+            environment=environment,
+            description=f"Smoke test of {scope.node.path} (CodeDeploy lifecycle hook)",
+        )
+        target.grant_invoke(hook)
+        return hook
+
+
+def _check_json(argument: str, value: Any) -> None:
+    if isinstance(value, Mapping):
+        value = dict(value)
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(", ", ": "), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            argument, value, "a JSON value (dict, list, str, number, bool)", reason=str(exc)
+        ) from None
+    size = len(text.encode())
+    if size > defaults.SMOKE_MAX_JSON_BYTES:
+        raise ConfigurationError(
+            argument,
+            f"<{size} bytes of JSON>",
+            f"at most {defaults.SMOKE_MAX_JSON_BYTES} bytes of JSON",
+            reason="It is passed to the hook in an environment variable (4 KB in total).",
+        )

@@ -1,0 +1,46 @@
+"""Test helpers for CDK apps built with constructs_pkg, usable as a pytest plugin.
+
+Enable the fixtures in a ``conftest.py``::
+
+    pytest_plugins = ["constructs_pkg.testing"]
+
+then snapshot a stack's normalized template (one JSON file per snapshot)::
+
+    def test_service(cdk_snapshot, stack):
+        assert stack == cdk_snapshot
+
+and lint it::
+
+    from constructs_pkg.testing import assert_no_cfn_lint_errors
+    assert_no_cfn_lint_errors(stack)
+"""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from constructs_pkg.testing.lint import CfnLintFinding, assert_no_cfn_lint_errors, cfn_lint_findings
+from constructs_pkg.testing.snapshot import (
+    CdkTemplateExtension,
+    SnapshotOptions,
+    cdk_template_extension,
+    normalize_template,
+)
+
+__all__ = [
+    "CdkTemplateExtension",
+    "CfnLintFinding",
+    "SnapshotOptions",
+    "assert_no_cfn_lint_errors",
+    "cdk_snapshot",
+    "cdk_template_extension",
+    "cfn_lint_findings",
+    "normalize_template",
+]
+
+
+@pytest.fixture
+def cdk_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Syrupy ``snapshot`` that stores a normalized CloudFormation template per assertion."""
+    return snapshot.use_extension(CdkTemplateExtension)

@@ -1,0 +1,91 @@
+"""The sample order service: three functions released with constructs_pkg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from constructs_pkg import RollbackAlarms, Rollout, SafeFunction, SmokeTest
+
+SERVICE_CODE = Path(__file__).resolve().parent / "service"
+
+
+def service_code() -> lambda_.Code:
+    """One code asset for every function of the service (handlers live side by side)."""
+    return lambda_.Code.from_asset(str(SERVICE_CODE), exclude=["__pycache__", "*.pyc"])
+
+
+class OrderServiceStack(Stack):
+    """Orders, payments and a catalog, each released through its own alias and rollout."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        code = service_code()
+
+        # Catalog: read-mostly, a custom canary (25 % for 10 minutes) -> its own
+        # AWS::CodeDeploy::DeploymentConfig, shared by any function with that shape.
+        self.catalog = SafeFunction(
+            self,
+            "Catalog",
+            code=code,
+            handler="catalog.handler",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            memory_size=256,
+            timeout=Duration.seconds(5),
+            rollout=Rollout.canary(percent=25, interval=Duration.minutes(10)),
+            alarms=RollbackAlarms(p99_latency=Duration.millis(800)),
+            smoke_test=SmokeTest(payload={"sku": "SKU-1"}, expect={"sku": "SKU-1"}),
+            description="Product catalog lookups",
+        )
+
+        # Payments: money moves here, so it shifts slowly (linear 10 % every 2 minutes,
+        # a predefined CodeDeploy config) with stricter alarms and a post-traffic check.
+        self.payments = SafeFunction(
+            self,
+            "Payments",
+            code=code,
+            handler="payments.handler",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            memory_size=512,
+            timeout=Duration.seconds(15),
+            reserved_concurrent_executions=20,
+            rollout=Rollout.linear(percent=10, every=Duration.minutes(2)),
+            alarms=RollbackAlarms(
+                error_rate_percent=0.5,
+                min_errors=2,
+                p99_latency=Duration.seconds(5),
+                throttles=0,
+                evaluation_periods=1,
+            ),
+            smoke_test=SmokeTest(payload={"ping": True}, expect={"ok": True}),
+            post_traffic_test=SmokeTest(payload={"ping": True}, expect={"ok": True}),
+            description="Authorizes card payments for orders",
+        )
+
+        # Orders: the front door; the default canary (10 % for 5 minutes).
+        self.orders = SafeFunction(
+            self,
+            "Orders",
+            code=code,
+            handler="orders.handler",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            memory_size=256,
+            timeout=Duration.seconds(10),
+            rollout=Rollout.canary(percent=10, interval=Duration.minutes(5)),
+            alarms=RollbackAlarms(
+                error_rate_percent=1, min_errors=3, p99_latency=Duration.seconds(2)
+            ),
+            smoke_test=SmokeTest(payload={"ping": True}, expect={"ok": True}),
+            environment={
+                "CATALOG_FUNCTION": self.catalog.alias.function_arn,
+                "PAYMENTS_FUNCTION": self.payments.alias.function_arn,
+            },
+            description="Accepts orders, prices them and takes payment",
+        )
+        # Orders calls the other two through their aliases, never $LATEST.
+        self.catalog.grant_invoke(self.orders.function)
+        self.payments.grant_invoke(self.orders.function)

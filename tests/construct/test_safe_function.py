@@ -1,0 +1,784 @@
+"""SafeFunction synthesized into real templates and checked with assertions."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Duration, RemovalPolicy, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Annotations, Match
+
+from constructs_pkg import ConfigurationError, RollbackAlarms, Rollout, SafeFunction, SmokeTest
+from tests.cdk_helpers import function_kwargs, logical_id, new_stack, resources_of, template
+
+
+def _only(tpl, resource_type):
+    found = resources_of(tpl, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+# --- what gets created -----------------------------------------------------------------------
+
+
+def test_minimal_function_gets_version_alias_deployment_group_and_alarm():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    tpl = template(stack)
+    counts = {
+        t: len(resources_of(tpl, t))
+        for t in (
+            "AWS::Lambda::Function",
+            "AWS::Lambda::Version",
+            "AWS::Lambda::Alias",
+            "AWS::CodeDeploy::DeploymentGroup",
+            "AWS::CodeDeploy::Application",
+            "AWS::CloudWatch::Alarm",
+            "AWS::IAM::Role",
+        )
+    }
+    assert counts == {
+        "AWS::Lambda::Function": 1,
+        "AWS::Lambda::Version": 1,
+        "AWS::Lambda::Alias": 1,
+        "AWS::CodeDeploy::DeploymentGroup": 1,
+        "AWS::CodeDeploy::Application": 1,
+        "AWS::CloudWatch::Alarm": 1,
+        "AWS::IAM::Role": 2,  # the function's own and the shared CodeDeploy role
+    }
+    assert fn.node.default_child is fn.function
+    assert fn.alias.alias_name == "live"
+    assert fn.rollout == Rollout.canary()
+    assert len(fn.rollback_alarms) == 1
+
+
+def test_versions_are_retained_by_default_so_there_is_a_rollback_target():
+    stack = new_stack()
+    SafeFunction(stack, "Orders", **function_kwargs())
+    template(stack).has_resource(
+        "AWS::Lambda::Version", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    )
+
+
+def test_explicit_version_removal_policy_is_respected():
+    stack = new_stack()
+    SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(
+            current_version_options=lambda_.VersionOptions(
+                removal_policy=RemovalPolicy.DESTROY, description="release 42"
+            )
+        ),
+    )
+    tpl = template(stack)
+    tpl.has_resource("AWS::Lambda::Version", {"DeletionPolicy": "Delete"})
+    tpl.has_resource_properties("AWS::Lambda::Version", {"Description": "release 42"})
+
+
+def test_alias_points_at_the_current_version_and_is_updated_by_codedeploy():
+    stack = new_stack()
+    SafeFunction(stack, "Orders", **function_kwargs(), alias_name="prod")
+    tpl = template(stack)
+    version_id, _ = _only(tpl, "AWS::Lambda::Version")
+    group_id, _ = _only(tpl, "AWS::CodeDeploy::DeploymentGroup")
+    app_id, _ = _only(tpl, "AWS::CodeDeploy::Application")
+    tpl.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "Properties": {
+                "Name": "prod",
+                "FunctionVersion": {"Fn::GetAtt": [version_id, "Version"]},
+            },
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": {
+                    "ApplicationName": {"Ref": app_id},
+                    "DeploymentGroupName": {"Ref": group_id},
+                }
+            },
+        },
+    )
+
+
+def test_functions_of_a_stack_share_one_application_and_one_service_role():
+    stack = new_stack()
+    for name in ("A", "B", "C"):
+        SafeFunction(stack, name, **function_kwargs())
+    tpl = template(stack)
+    app_id, _ = _only(tpl, "AWS::CodeDeploy::Application")
+    roles = {
+        k: v
+        for k, v in resources_of(tpl, "AWS::IAM::Role").items()
+        if "codedeploy.amazonaws.com" in str(v["Properties"]["AssumeRolePolicyDocument"])
+    }
+    assert len(roles) == 1
+    (role_id,) = roles
+    groups = resources_of(tpl, "AWS::CodeDeploy::DeploymentGroup")
+    assert len(groups) == 3
+    for group in groups.values():
+        assert group["Properties"]["ApplicationName"] == {"Ref": app_id}
+        assert group["Properties"]["ServiceRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+
+def test_auto_rollback_on_failure_stop_and_alarm():
+    stack = new_stack()
+    SafeFunction(stack, "Orders", **function_kwargs())
+    template(stack).has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {
+            "AutoRollbackConfiguration": {
+                "Enabled": True,
+                "Events": Match.array_equals(
+                    ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"]
+                ),
+            },
+            "AlarmConfiguration": {"Enabled": True},
+        },
+    )
+
+
+# --- rollouts --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rollout", "name"),
+    [
+        (None, "CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+        (
+            Rollout.linear(percent=10, every=Duration.minutes(3)),
+            "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+        ),
+        (Rollout.all_at_once(), "CodeDeployDefault.LambdaAllAtOnce"),
+    ],
+)
+def test_predefined_rollouts_are_used_by_name_without_extra_resources(rollout, name):
+    stack = new_stack()
+    SafeFunction(stack, "Orders", **function_kwargs(), rollout=rollout)
+    tpl = template(stack)
+    tpl.has_resource_properties("AWS::CodeDeploy::DeploymentGroup", {"DeploymentConfigName": name})
+    tpl.resource_count_is("AWS::CodeDeploy::DeploymentConfig", 0)
+
+
+@pytest.mark.parametrize(
+    ("rollout", "routing"),
+    [
+        (
+            Rollout.canary(percent=25, interval=Duration.minutes(7)),
+            {
+                "Type": "TimeBasedCanary",
+                "TimeBasedCanary": {"CanaryPercentage": 25, "CanaryInterval": 7},
+            },
+        ),
+        (
+            Rollout.linear(percent=20, every=Duration.minutes(4)),
+            {
+                "Type": "TimeBasedLinear",
+                "TimeBasedLinear": {"LinearPercentage": 20, "LinearInterval": 4},
+            },
+        ),
+    ],
+)
+def test_custom_rollouts_create_one_config_per_shape_per_stack(rollout, routing):
+    stack = new_stack()
+    SafeFunction(stack, "A", **function_kwargs(), rollout=rollout)
+    SafeFunction(stack, "B", **function_kwargs(), rollout=rollout)
+    tpl = template(stack)
+    config_id, _ = _only(tpl, "AWS::CodeDeploy::DeploymentConfig")
+    tpl.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentConfig",
+        {"ComputePlatform": "Lambda", "TrafficRoutingConfig": routing},
+    )
+    for group in resources_of(tpl, "AWS::CodeDeploy::DeploymentGroup").values():
+        assert group["Properties"]["DeploymentConfigName"] == {"Ref": config_id}
+
+
+# --- rollback alarms -------------------------------------------------------------------------
+
+
+def _new_version_dims(tpl, alias="live"):
+    fn_id, _ = _only(tpl, "AWS::Lambda::Function")
+    version_id, _ = _only(tpl, "AWS::Lambda::Version")
+    return [
+        {"Name": "ExecutedVersion", "Value": {"Fn::GetAtt": [version_id, "Version"]}},
+        {"Name": "FunctionName", "Value": {"Ref": fn_id}},
+        {"Name": "Resource", "Value": {"Fn::Join": ["", [{"Ref": fn_id}, f":{alias}"]]}},
+    ]
+
+
+def test_error_rate_alarm_watches_the_new_version_with_an_error_floor():
+    stack = new_stack()
+    SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(),
+        alarms=RollbackAlarms(error_rate_percent=2, min_errors=5),
+    )
+    tpl = template(stack)
+    dims = _new_version_dims(tpl)
+    tpl.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 2,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "TreatMissingData": "notBreaching",
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "Expression": (
+                                "IF(errors >= 5 AND invocations > 0, 100 * errors / invocations, 0)"
+                            ),
+                            "ReturnData": True,
+                        }
+                    ),
+                    {
+                        "Id": "errors",
+                        "MetricStat": {
+                            "Metric": {
+                                "Dimensions": dims,
+                                "MetricName": "Errors",
+                                "Namespace": "AWS/Lambda",
+                            },
+                            "Period": 60,
+                            "Stat": "Sum",
+                        },
+                        "ReturnData": False,
+                    },
+                    {
+                        "Id": "invocations",
+                        "MetricStat": {
+                            "Metric": {
+                                "Dimensions": dims,
+                                "MetricName": "Invocations",
+                                "Namespace": "AWS/Lambda",
+                            },
+                            "Period": 60,
+                            "Stat": "Sum",
+                        },
+                        "ReturnData": False,
+                    },
+                ]
+            ),
+        },
+    )
+
+
+def test_latency_and_throttle_alarms():
+    stack = new_stack()
+    SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(timeout=Duration.seconds(10)),
+        alarms=RollbackAlarms(
+            p99_latency=Duration.seconds(2), throttles=5, period=Duration.minutes(2)
+        ),
+    )
+    tpl = template(stack)
+    tpl.resource_count_is("AWS::CloudWatch::Alarm", 3)
+    dims = _new_version_dims(tpl)
+    tpl.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "Duration",
+            "ExtendedStatistic": "p99",
+            "Threshold": 2000,
+            "Period": 120,
+            "Dimensions": dims,
+            "TreatMissingData": "notBreaching",
+        },
+    )
+    tpl.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "Throttles",
+            "Statistic": "Sum",
+            "Threshold": 5,
+            "Dimensions": [d for d in dims if d["Name"] != "ExecutedVersion"],
+        },
+    )
+    group = next(iter(resources_of(tpl, "AWS::CodeDeploy::DeploymentGroup").values()))
+    assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 3
+
+
+def _user_alarm(stack, i):
+    return cloudwatch.Alarm.from_alarm_name(stack, f"User{i}", f"user-alarm-{i}")
+
+
+def _group_alarm_names(tpl):
+    group = next(iter(resources_of(tpl, "AWS::CodeDeploy::DeploymentGroup").values()))
+    return [a["Name"] for a in group["Properties"]["AlarmConfiguration"]["Alarms"]]
+
+
+def test_user_alarms_are_rollback_alarms():
+    stack = new_stack()
+    fn = SafeFunction(
+        stack, "Orders", **function_kwargs(), alarms=RollbackAlarms(extra=[_user_alarm(stack, 0)])
+    )
+    fn.add_rollback_alarm(_user_alarm(stack, 1))
+    names = _group_alarm_names(template(stack))
+    assert names[1:] == ["user-alarm-0", "user-alarm-1"]
+    assert len(fn.rollback_alarms) == 3
+
+
+def test_exactly_ten_alarms_are_attached_directly():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    for i in range(9):
+        fn.add_rollback_alarm(_user_alarm(stack, i))
+    tpl = template(stack)
+    assert _group_alarm_names(tpl)[1:] == [f"user-alarm-{i}" for i in range(9)]
+    tpl.resource_count_is("AWS::CloudWatch::CompositeAlarm", 0)
+
+
+def test_more_than_ten_alarms_are_combined_into_one_composite():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    for i in range(12):
+        fn.add_rollback_alarm(_user_alarm(stack, i))
+    tpl = template(stack)
+    names = _group_alarm_names(tpl)
+    assert len(names) == 10
+    composite_id, composite = _only(tpl, "AWS::CloudWatch::CompositeAlarm")
+    assert names[-1] == {"Ref": composite_id}
+    rule = str(composite["Properties"]["AlarmRule"])
+    for i in range(8, 12):  # alarms 10..13 (user alarms 8..11) are inside the composite
+        assert f"alarm:user-alarm-{i}" in rule
+    assert 'alarm:user-alarm-7"' not in rule
+    assert len(fn.rollback_alarms) == 13
+
+
+def test_eleventh_alarm_is_an_error_when_combining_is_off():
+    stack = new_stack()
+    fn = SafeFunction(
+        stack, "Orders", **function_kwargs(), alarms=RollbackAlarms(combine_over_limit=False)
+    )
+    for i in range(9):
+        fn.add_rollback_alarm(_user_alarm(stack, i))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"\[TestStack/Orders\] number of rollback alarms=11 is not allowed: "
+        r"expected at most 10 "
+        r"per CodeDeploy deployment group",
+    ):
+        fn.add_rollback_alarm(_user_alarm(stack, 9))
+
+
+def test_composite_child_limit():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    for i in range(108):  # 1 generated + 108 = 109 = 9 direct + 100 in the composite
+        fn.add_rollback_alarm(_user_alarm(stack, i))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"number of rollback alarms=110 is not allowed: expected at most 109 \(9 direct",
+    ):
+        fn.add_rollback_alarm(_user_alarm(stack, 200))
+
+
+def test_latency_threshold_must_be_below_the_timeout():
+    stack = new_stack()
+    with pytest.raises(
+        ConfigurationError,
+        match=r"\[TestStack/Orders\] alarms.p99_latency=<10 seconds> is not allowed: expected a "
+        r"Duration below the function timeout \(10 seconds\)",
+    ):
+        SafeFunction(
+            stack,
+            "Orders",
+            **function_kwargs(timeout=Duration.seconds(10)),
+            alarms=RollbackAlarms(p99_latency=Duration.seconds(10)),
+        )
+    SafeFunction(
+        stack,
+        "Ok",
+        **function_kwargs(timeout=Duration.seconds(10)),
+        alarms=RollbackAlarms(p99_latency=Duration.millis(9999)),
+    )
+
+
+def test_latency_threshold_is_checked_against_the_default_timeout():
+    with pytest.raises(ConfigurationError, match=r"below the function timeout \(3 seconds\)"):
+        SafeFunction(
+            new_stack(),
+            "Orders",
+            **function_kwargs(),
+            alarms=RollbackAlarms(p99_latency=Duration.seconds(3)),
+        )
+
+
+def test_warns_when_alarms_cannot_fire_before_the_rollout_ends():
+    stack = new_stack()
+    SafeFunction(
+        stack,
+        "Slow",
+        **function_kwargs(),
+        rollout=Rollout.canary(interval=Duration.minutes(5)),
+        alarms=RollbackAlarms(period=Duration.minutes(3), evaluation_periods=2),
+    )
+    SafeFunction(
+        stack,
+        "Fits",
+        **function_kwargs(),
+        rollout=Rollout.canary(interval=Duration.minutes(5)),
+        alarms=RollbackAlarms(period=Duration.minutes(5), evaluation_periods=1),
+    )
+    annotations = Annotations.from_stack(stack)
+    warnings = annotations.find_warning("*", Match.string_like_regexp("rollback alarms need"))
+    assert [w.id for w in warnings] == ["/TestStack/Slow"]
+    assert "need 6 minutes of data" in str(warnings[0].entry.data)
+
+
+# --- smoke tests -----------------------------------------------------------------------------
+
+
+def test_smoke_test_hook_invokes_the_exact_new_version_and_reports_to_its_group():
+    stack = new_stack()
+    fn = SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(timeout=Duration.seconds(20)),
+        smoke_test=SmokeTest(payload={"ping": True}, expect={"ok": True}),
+    )
+    tpl = template(stack)
+    version_id, _ = _only(tpl, "AWS::Lambda::Version")
+    hook_id = logical_id(fn.smoke_test_hook)
+    tpl.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "smoke_hook.handler",
+            "Runtime": "python3.12",
+            "Timeout": 80,
+            "Environment": {
+                "Variables": {
+                    "SMOKE_TARGET_FUNCTION_ARN": {"Ref": version_id},
+                    "SMOKE_PAYLOAD": '{"ping": true}',
+                    "SMOKE_EXPECT": '{"ok": true}',
+                    "SMOKE_TARGET_TIMEOUT_SECONDS": "20",
+                }
+            },
+        },
+    )
+    tpl.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": Match.object_like(
+                    {"BeforeAllowTrafficHook": {"Ref": hook_id}}
+                )
+            }
+        },
+    )
+    # The hook may invoke that version only, and report on its own deployment group only.
+    hook_policy = next(
+        p
+        for p in resources_of(tpl, "AWS::IAM::Policy").values()
+        if "PutLifecycleEventHookExecutionStatus" in str(p)
+    )
+    statements = hook_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert {
+        "Action": "lambda:InvokeFunction",
+        "Effect": "Allow",
+        "Resource": {"Ref": version_id},
+    } in statements
+    report = next(
+        s for s in statements if s["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
+    )
+    assert ":deploymentgroup:" in str(report["Resource"])
+    assert "*" not in str(report["Resource"])
+    # CodeDeploy's role may invoke the hook.
+    tpl.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "lambda:InvokeFunction",
+                                "Resource": Match.array_with([{"Fn::GetAtt": [hook_id, "Arn"]}]),
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_post_traffic_test_adds_an_after_allow_traffic_hook():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs(), post_traffic_test=SmokeTest(payload={}))
+    tpl = template(stack)
+    hook_id = logical_id(fn.post_traffic_hook)
+    tpl.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": Match.object_like(
+                    {"AfterAllowTrafficHook": {"Ref": hook_id}}
+                )
+            }
+        },
+    )
+    assert fn.smoke_test_hook is None
+
+
+def test_hook_timeout_is_capped_at_the_lambda_maximum():
+    stack = new_stack()
+    SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(timeout=Duration.minutes(15)),
+        smoke_test=SmokeTest(payload={}),
+    )
+    template(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"Handler": "smoke_hook.handler", "Timeout": 900}
+    )
+
+
+# --- hotfix mode -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["true", "TRUE", True])
+def test_hotfix_context_shifts_all_at_once_ignores_alarms_and_warns(value):
+    stack = new_stack(context={"constructs_pkg:hotfix": value})
+    fn = SafeFunction(stack, "Orders", **function_kwargs(), rollout=Rollout.linear())
+    tpl = template(stack)
+    tpl.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {
+            "DeploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce",
+            "AlarmConfiguration": Match.object_like({"Enabled": False}),
+        },
+    )
+    assert fn.hotfix is True
+    assert fn.rollout == Rollout.all_at_once()
+    warnings = Annotations.from_stack(stack).find_warning(
+        "/TestStack/Orders", Match.string_like_regexp("HOTFIX")
+    )
+    assert len(warnings) == 1
+    assert "was: linear" in str(warnings[0].entry.data)
+
+
+@pytest.mark.parametrize("value", ["false", False, None])
+def test_without_hotfix_the_rollout_is_kept(value):
+    context = {} if value is None else {"constructs_pkg:hotfix": value}
+    stack = new_stack(context=context)
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    assert fn.hotfix is False
+    template(stack).has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {
+            "DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "AlarmConfiguration": {"Enabled": True, "Alarms": Match.any_value()},
+        },
+    )
+
+
+def test_hotfix_typo_is_an_error():
+    stack = new_stack(context={"constructs_pkg:hotfix": "yes"})
+    with pytest.raises(
+        ConfigurationError,
+        match=r"context constructs_pkg:hotfix='yes' is not allowed: expected true or false",
+    ):
+        SafeFunction(stack, "Orders", **function_kwargs())
+
+
+# --- function options ------------------------------------------------------------------------
+
+
+def test_function_options_reach_the_function():
+    stack = new_stack()
+    SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(),
+        memory_size=512,
+        timeout=Duration.seconds(30),
+        environment={"MODE": "strict"},
+        architecture=lambda_.Architecture.ARM_64,
+        tracing=lambda_.Tracing.ACTIVE,
+        reserved_concurrent_executions=7,
+        description="orders api",
+    )
+    template(stack).has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "MemorySize": 512,
+            "Timeout": 30,
+            "Environment": {"Variables": {"MODE": "strict"}},
+            "Architectures": ["arm64"],
+            "TracingConfig": {"Mode": "Active"},
+            "ReservedConcurrentExecutions": 7,
+            "Description": "orders api",
+        },
+    )
+
+
+def test_invocation_options_are_applied_to_the_alias():
+    stack = new_stack()
+    SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(),
+        retry_attempts=0,
+        max_event_age=Duration.minutes(10),
+        provisioned_concurrent_executions=2,
+    )
+    tpl = template(stack)
+    alias_id, _ = _only(tpl, "AWS::Lambda::Alias")
+    _, config = _only(tpl, "AWS::Lambda::EventInvokeConfig")
+    assert config["Properties"]["MaximumRetryAttempts"] == 0
+    assert config["Properties"]["MaximumEventAgeInSeconds"] == 600
+    assert config["Properties"]["Qualifier"] == {
+        "Fn::Select": [7, {"Fn::Split": [":", {"Ref": alias_id}]}]
+    }
+    tpl.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 2}},
+    )
+
+
+def test_event_sources_attach_to_the_alias_not_latest():
+    from aws_cdk import aws_lambda_event_sources as sources
+
+    stack = new_stack()
+    queue = sqs.Queue(stack, "Jobs", visibility_timeout=Duration.seconds(60))
+    SafeFunction(stack, "Orders", **function_kwargs(), events=[sources.SqsEventSource(queue)])
+    tpl = template(stack)
+    alias_id, _ = _only(tpl, "AWS::Lambda::Alias")
+    _, mapping = _only(tpl, "AWS::Lambda::EventSourceMapping")
+    # "<function name>:live", the function name taken from the alias ARN
+    assert mapping["Properties"]["FunctionName"] == {
+        "Fn::Join": ["", [{"Fn::Select": [6, {"Fn::Split": [":", {"Ref": alias_id}]}]}, ":live"]]
+    }
+
+
+def test_grant_invoke_targets_the_alias():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    grant = fn.grant_invoke(role)
+    assert grant.success
+    tpl = template(stack)
+    alias_id, _ = _only(tpl, "AWS::Lambda::Alias")
+    tpl.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "lambda:InvokeFunction",
+                                "Resource": {"Ref": alias_id},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_metrics_have_alias_and_version_dimensions():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    assert set(fn.metric_errors().dimensions or {}) == {"FunctionName", "Resource"}
+    assert set(fn.metric_invocations(new_version_only=True).dimensions or {}) == {
+        "FunctionName",
+        "Resource",
+        "ExecutedVersion",
+    }
+    assert fn.metric_duration().statistic == "p99"
+    assert fn.metric_throttles().metric_name == "Throttles"
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["live", "a", "v2-prod_1", "x" * 128, "1a"])
+def test_valid_alias_names(name):
+    SafeFunction(new_stack(), "Orders", **function_kwargs(), alias_name=name)
+
+
+@pytest.mark.parametrize("name", ["", "123", "$LATEST", "x" * 129, "has space", "a:b"])
+def test_invalid_alias_names(name):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"\[TestStack/Orders\] alias_name=.* is not allowed: expected 1-128 letters, digits",
+    ):
+        SafeFunction(new_stack(), "Orders", **function_kwargs(), alias_name=name)
+
+
+def test_unresolved_alias_name_is_accepted():
+    stack = new_stack()
+    SafeFunction(
+        stack, "Orders", **function_kwargs(), alias_name=Token.as_string({"Ref": "AliasName"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "allowed"),
+    [
+        ("timeout", Duration.millis(999), "a Duration from 1 second to 15 minutes"),
+        ("timeout", Duration.seconds(901), "a Duration from 1 second to 15 minutes"),
+        ("memory_size", 127, "a whole number from 128 to 10240"),
+        ("memory_size", 10241, "a whole number from 128 to 10240"),
+        ("memory_size", 256.5, "a whole number from 128 to 10240"),
+        ("reserved_concurrent_executions", -1, "a whole number of at least 0"),
+        ("provisioned_concurrent_executions", 0, "a whole number of at least 1"),
+    ],
+)
+def test_function_argument_bounds_rejected(argument, value, allowed):
+    with pytest.raises(
+        ConfigurationError, match=rf"\[TestStack/Orders\] {argument}=.* expected {allowed}"
+    ):
+        SafeFunction(new_stack(), "Orders", **function_kwargs(**{argument: value}))
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("timeout", Duration.seconds(1)),
+        ("timeout", Duration.seconds(900)),
+        ("memory_size", 128),
+        ("memory_size", 10240),
+        ("reserved_concurrent_executions", 0),
+        ("provisioned_concurrent_executions", 1),
+    ],
+)
+def test_function_argument_bounds_accepted(argument, value):
+    SafeFunction(new_stack(), "Orders", **function_kwargs(**{argument: value}))
+
+
+def test_provisioned_concurrency_cannot_exceed_reserved():
+    with pytest.raises(
+        ConfigurationError,
+        match=r"provisioned_concurrent_executions=6 .* "
+        r"at most reserved_concurrent_executions \(5\)",
+    ):
+        SafeFunction(
+            new_stack(),
+            "Orders",
+            **function_kwargs(),
+            reserved_concurrent_executions=5,
+            provisioned_concurrent_executions=6,
+        )
+    SafeFunction(
+        new_stack(),
+        "Orders",
+        **function_kwargs(),
+        reserved_concurrent_executions=5,
+        provisioned_concurrent_executions=5,
+    )
+
+
+def test_unresolved_numbers_are_left_to_cloudformation():
+    SafeFunction(
+        new_stack(), "Orders", **function_kwargs(memory_size=Token.as_number({"Ref": "Memory"}))
+    )

@@ -1,0 +1,63 @@
+"""The sample app is clean: cfn-lint has no errors, CDK's built-in validation passes."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
+
+from constructs_pkg import SafeFunction
+from constructs_pkg.testing import assert_no_cfn_lint_errors, cfn_lint_findings
+from sample_app.app import build
+from tests.cdk_helpers import TEST_ENV, function_kwargs, new_app
+
+
+@pytest.fixture(scope="module")
+def sample_stacks() -> list[Stack]:
+    return build(new_app())
+
+
+def test_sample_app_has_no_cfn_lint_errors(sample_stacks):
+    for stack in sample_stacks:
+        assert_no_cfn_lint_errors(stack, regions=["eu-west-1", "us-east-1"])
+
+
+def test_lint_helper_reports_errors():
+    template = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Runtime": "python3.12", "Handler": "x.y", "Timeout": 5000},
+            }
+        }
+    }
+    findings = cfn_lint_findings(template)
+    assert any(f.is_error for f in findings)
+    with pytest.raises(AssertionError, match=r"cfn-lint found \d+ error\(s\)"):
+        assert_no_cfn_lint_errors(template)
+
+
+def test_sample_app_passes_builtin_validation_in_strict_mode():
+    app = new_app(validation=True, context={"@aws-cdk/core:validateAgainstDefaultRules": True})
+    stacks = build(app)
+    app.synth()  # raises on any finding
+    assert all(Template.from_stack(s).to_json()["Resources"] for s in stacks)
+
+
+def test_builtin_validation_is_really_on_in_that_test():
+    app = new_app(validation=True, context={"@aws-cdk/core:validateAgainstDefaultRules": True})
+    stack = Stack(app, "Broken", env=TEST_ENV)
+    fn = SafeFunction(stack, "Fn", **function_kwargs())
+    fn.function.node.default_child.add_property_override("Timeout", 5000)  # type: ignore[union-attr]
+    with pytest.raises(Exception, match=r"(?i)timeout|validation"):
+        app.synth()
+
+
+def test_sample_app_uses_every_public_release_construct(sample_stacks):
+    (stack,) = sample_stacks
+    functions = [c for c in stack.node.find_all() if isinstance(c, SafeFunction)]
+    assert {f.rollout.kind for f in functions} == {"canary", "linear"}
+    assert any(f.smoke_test_hook for f in functions)
+    assert any(f.post_traffic_hook for f in functions)
+    assert all(isinstance(f.function, lambda_.Function) for f in functions)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Duration, Token
+
+from constructs_pkg import ConfigurationError, RollbackAlarms
+from constructs_pkg.release.alarms import ReleaseMetricFactory
+
+
+def test_defaults_are_documented_values():
+    alarms = RollbackAlarms()
+    assert alarms.error_rate_percent == 1.0
+    assert alarms.min_errors == 3
+    assert alarms.p99_latency is None
+    assert alarms.throttles is None
+    assert alarms.period.to_seconds() == 60
+    assert alarms.evaluation_periods == 1
+    assert alarms.extra == ()
+    assert alarms.window_minutes == 1
+
+
+@pytest.mark.parametrize("rate", [0.01, 1, 100])
+def test_error_rate_accepted(rate):
+    assert RollbackAlarms(error_rate_percent=rate).error_rate_percent == rate
+
+
+@pytest.mark.parametrize("rate", [0, -1, 100.5, float("nan"), "1"])
+def test_error_rate_rejected(rate):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"RollbackAlarms\(error_rate_percent\)=.* expected a number greater than 0 "
+        r"and at most 100",
+    ):
+        RollbackAlarms(error_rate_percent=rate)
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5])
+def test_min_errors_rejected(value):
+    with pytest.raises(ConfigurationError, match=r"min_errors\)=.* a whole number of at least 1"):
+        RollbackAlarms(min_errors=value)
+
+
+def test_min_errors_lower_bound_accepted():
+    assert RollbackAlarms(min_errors=1).min_errors == 1
+
+
+@pytest.mark.parametrize("value", [-1, 0.5])
+def test_throttles_rejected(value):
+    with pytest.raises(ConfigurationError, match=r"throttles\)=.* a whole number of at least 0"):
+        RollbackAlarms(throttles=value)
+
+
+def test_throttles_zero_accepted():
+    assert RollbackAlarms(throttles=0).throttles == 0
+
+
+@pytest.mark.parametrize("latency", [Duration.millis(0), Duration.seconds(901)])
+def test_latency_rejected(latency):
+    with pytest.raises(ConfigurationError, match=r"p99_latency\)=<.*> is not allowed"):
+        RollbackAlarms(p99_latency=latency)
+
+
+@pytest.mark.parametrize("latency", [Duration.millis(1), Duration.seconds(900)])
+def test_latency_bounds_accepted(latency):
+    assert RollbackAlarms(p99_latency=latency).p99_latency is latency
+
+
+@pytest.mark.parametrize(
+    "period", [Duration.seconds(30), Duration.seconds(90), Duration.minutes(61)]
+)
+def test_period_rejected(period):
+    with pytest.raises(ConfigurationError, match=r"RollbackAlarms\(period\)=<.*> is not allowed"):
+        RollbackAlarms(period=period)
+
+
+@pytest.mark.parametrize("period", [Duration.minutes(1), Duration.minutes(60)])
+def test_period_bounds_accepted(period):
+    assert RollbackAlarms(period=period).period is period
+
+
+def test_evaluation_periods_rejected_below_one():
+    with pytest.raises(ConfigurationError, match=r"evaluation_periods\)=0"):
+        RollbackAlarms(evaluation_periods=0)
+
+
+def test_window_is_period_times_evaluations():
+    assert RollbackAlarms(period=Duration.minutes(2), evaluation_periods=3).window_minutes == 6
+
+
+def test_unresolved_tokens_are_left_to_cloudformation():
+    rate = Token.as_number({"Ref": "Rate"})
+    assert RollbackAlarms(error_rate_percent=rate, min_errors=3).error_rate_percent == rate
+
+
+def test_metric_factory_dimensions():
+    factory = ReleaseMetricFactory("orders", "live", "7", Duration.minutes(1))
+    assert factory.new_version("Errors", "Sum").dimensions == {
+        "FunctionName": "orders",
+        "Resource": "orders:live",
+        "ExecutedVersion": "7",
+    }
+    assert factory.alias("Throttles", "Sum").dimensions == {
+        "FunctionName": "orders",
+        "Resource": "orders:live",
+    }
+    expr = factory.error_rate(3)
+    assert expr.expression == "IF(errors >= 3 AND invocations > 0, 100 * errors / invocations, 0)"
+    assert set(expr.using_metrics) == {"errors", "invocations"}
