@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -64,6 +65,26 @@ class OrderServiceStack(Stack):
             smoke_test=SmokeTest(payload={"ping": True}, expect={"ok": True}),
             post_traffic_test=SmokeTest(payload={"ping": True}, expect={"ok": True}),
             description="Authorizes card payments for orders",
+        )
+        # A business metric can roll a release back too: more than 5 declined payments a
+        # minute on the new version (the handler logs it per FunctionVersion).
+        self.payments.add_rollback_alarm(
+            cloudwatch.Alarm(
+                self,
+                "PaymentsDeclinedOnNewVersion",
+                metric=cloudwatch.Metric(
+                    namespace="OrderService",
+                    metric_name="PaymentsDeclined",
+                    dimensions_map={"FunctionVersion": self.payments.version.version},
+                    statistic="Sum",
+                    period=Duration.minutes(1),
+                ),
+                threshold=5,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description="More than 5 payments declined per minute by the new version",
+            )
         )
 
         # Orders: the front door; the default canary (10 % for 5 minutes).

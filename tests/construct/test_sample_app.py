@@ -50,7 +50,7 @@ def test_builtin_validation_is_really_on_in_that_test():
     stack = Stack(app, "Broken", env=TEST_ENV)
     fn = SafeFunction(stack, "Fn", **function_kwargs())
     fn.function.node.default_child.add_property_override("Timeout", 5000)  # type: ignore[union-attr]
-    with pytest.raises(Exception, match=r"(?i)timeout|validation"):
+    with pytest.raises(RuntimeError, match=r"ValidationFailed"):
         app.synth()
 
 
@@ -61,3 +61,5 @@ def test_sample_app_uses_every_public_release_construct(sample_stacks):
     assert any(f.smoke_test_hook for f in functions)
     assert any(f.post_traffic_hook for f in functions)
     assert all(isinstance(f.function, lambda_.Function) for f in functions)
+    payments = next(f for f in functions if f.node.id == "Payments")
+    assert len(payments.rollback_alarms) == 4  # error rate, p99, throttles, declined payments

@@ -1,0 +1,1 @@
+"""Example apps quoted by the docs; tests synthesize every one of them."""

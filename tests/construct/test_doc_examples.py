@@ -1,0 +1,32 @@
+"""Every example the docs quote synthesizes, lints clean and does what the page says."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from aws_cdk.assertions import Template
+
+from constructs_pkg.testing import assert_no_cfn_lint_errors
+from docs.examples import safe_function_minimal
+from tests.cdk_helpers import ROOT, new_app
+
+
+@pytest.fixture(autouse=True)
+def _repo_root():
+    # Examples use repository-relative asset paths, like the sample app.
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    yield
+    os.chdir(cwd)
+
+
+def test_minimal_example():
+    stack = safe_function_minimal.build(new_app())
+    tpl = Template.from_stack(stack)
+    tpl.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes"},
+    )
+    tpl.resource_count_is("AWS::CloudWatch::Alarm", 1)
+    assert_no_cfn_lint_errors(stack)
