@@ -171,12 +171,12 @@ class ReleaseMetricFactory:
         )
 
     def error_rate(self, min_errors: int) -> cloudwatch.MathExpression:
-        """Error rate in percent of the new version, 0 while fewer than ``min_errors`` failed."""
+        """Error rate in percent of the new version, 0 while fewer than ``min_errors`` failed.
+
+        No division by zero: ``errors >= min_errors >= 1`` implies ``invocations >= 1``.
+        """
         return cloudwatch.MathExpression(
-            expression=(
-                f"IF(errors >= {int(min_errors)} AND invocations > 0, "
-                "100 * errors / invocations, 0)"
-            ),
+            expression=(f"IF(errors >= {int(min_errors)}, 100 * errors / invocations, 0)"),
             using_metrics={
                 "errors": self.new_version("Errors", "Sum"),
                 "invocations": self.new_version("Invocations", "Sum"),

@@ -229,9 +229,7 @@ def test_error_rate_alarm_watches_the_new_version_with_an_error_floor():
                 [
                     Match.object_like(
                         {
-                            "Expression": (
-                                "IF(errors >= 5 AND invocations > 0, 100 * errors / invocations, 0)"
-                            ),
+                            "Expression": ("IF(errors >= 5, 100 * errors / invocations, 0)"),
                             "ReturnData": True,
                         }
                     ),

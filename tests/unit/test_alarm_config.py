@@ -104,5 +104,5 @@ def test_metric_factory_dimensions():
         "Resource": "orders:live",
     }
     expr = factory.error_rate(3)
-    assert expr.expression == "IF(errors >= 3 AND invocations > 0, 100 * errors / invocations, 0)"
+    assert expr.expression == "IF(errors >= 3, 100 * errors / invocations, 0)"
     assert set(expr.using_metrics) == {"errors", "invocations"}
