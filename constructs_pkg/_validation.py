@@ -92,14 +92,15 @@ def check_duration(
     if is_unresolved(value):
         return
     kind = "a whole number of minutes" if whole_minutes else "a Duration"
-    if minimum_seconds is not None and maximum_seconds is not None:
-        allowed = (
-            f"{kind} from {_human_seconds(minimum_seconds)} to {_human_seconds(maximum_seconds)}"
-        )
-    elif minimum_seconds is not None:
-        allowed = f"{kind} of at least {_human_seconds(minimum_seconds)}"
-    elif maximum_seconds is not None:
-        allowed = f"{kind} of at most {_human_seconds(maximum_seconds)}"
+    largest = "minutes" if whole_minutes else "days"
+    low = None if minimum_seconds is None else _human_seconds(minimum_seconds, largest=largest)
+    high = None if maximum_seconds is None else _human_seconds(maximum_seconds, largest=largest)
+    if low is not None and high is not None:
+        allowed = f"{kind} from {low} to {high}"
+    elif low is not None:
+        allowed = f"{kind} of at least {low}"
+    elif high is not None:
+        allowed = f"{kind} of at most {high}"
     else:
         allowed = kind
     if not isinstance(value, Duration):
@@ -113,8 +114,12 @@ def check_duration(
         raise ConfigurationError(argument, value, allowed, path=path)
 
 
-def _human_seconds(seconds: float) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        minutes = int(seconds // 60)
-        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+def _human_seconds(seconds: float, *, largest: str = "days") -> str:
+    """``604800`` -> ``7 days``; ``90`` -> ``90 seconds``; never larger than ``largest``."""
+    units = [("day", 86400), ("hour", 3600), ("minute", 60)]
+    names = [name for name, _ in units]
+    for name, size in units[names.index(largest.rstrip("s")) :]:
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {name}" + ("s" if count != 1 else "")
     return f"{_fmt(seconds)} second" + ("s" if seconds != 1 else "")

@@ -54,3 +54,50 @@ SMOKE_ACCESS_DENIED_RETRY_SECONDS: Final = 30
 HOTFIX_CONTEXT_KEY: Final = "constructs_pkg:hotfix"
 #: Id of the per-stack construct holding the shared CodeDeploy application and role.
 SHARED_RELEASE_ID: Final = "ConstructsPkgRelease"
+
+# --- Ordered consumers (KinesisOrderedConsumer, FifoOrderedConsumer) -------------------------
+
+#: Kinesis: shards of a created stream, and the stream's retention.
+KINESIS_SHARD_COUNT: Final = 1
+KINESIS_RETENTION_HOURS: Final = 24
+#: Kinesis event source: records per batch, batches per shard in parallel.
+KINESIS_BATCH_SIZE: Final = 100
+KINESIS_PARALLELIZATION_FACTOR: Final = 1
+#: Kinesis retry budget: a failing batch is retried this often (bisected each time) ...
+KINESIS_RETRY_ATTEMPTS: Final = 3
+#: ... and records older than this go to the failure destination.
+KINESIS_MAX_RECORD_AGE_SECONDS: Final = 3600
+#: Kinesis service limits for an event source mapping.
+KINESIS_MAX_BATCH_SIZE: Final = 10_000
+KINESIS_MAX_PARALLELIZATION_FACTOR: Final = 10
+KINESIS_MAX_RETRY_ATTEMPTS: Final = 10_000
+KINESIS_MIN_RECORD_AGE_SECONDS: Final = 60
+KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS: Final = 604_800
+KINESIS_MAX_TUMBLING_WINDOW_SECONDS: Final = 900
+KINESIS_MIN_RETENTION_HOURS: Final = 24
+KINESIS_MAX_RETENTION_HOURS: Final = 8760
+#: The IteratorAge alarm fires at this share of the record-age budget (or of the retention).
+ITERATOR_AGE_ALARM_SHARE: Final = 0.5
+#: ... after this many consecutive one-minute periods.
+ITERATOR_AGE_EVALUATION_PERIODS: Final = 3
+
+#: FIFO event source: messages per batch (the SQS FIFO maximum is 10).
+FIFO_BATCH_SIZE: Final = 10
+FIFO_MAX_BATCH_SIZE: Final = 10
+#: Receives before a message moves to the dead-letter queue; AWS recommends at least 5 so
+#: throttled receives do not dead-letter healthy messages.
+FIFO_MAX_RECEIVE_COUNT: Final = 5
+FIFO_MIN_SAFE_RECEIVE_COUNT: Final = 5
+#: The created queue's visibility timeout is this multiple of the function timeout.
+FIFO_VISIBILITY_TIMEOUT_FACTOR: Final = 6
+#: Event source mapping max_concurrency bounds.
+SQS_MIN_MAX_CONCURRENCY: Final = 2
+SQS_MAX_MAX_CONCURRENCY: Final = 1000
+SQS_MAX_VISIBILITY_TIMEOUT_SECONDS: Final = 43_200
+SQS_MAX_RECEIVE_COUNT_LIMIT: Final = 1000
+#: Retention of created source queues and of every dead-letter queue (the SQS maximum).
+DEAD_LETTER_RETENTION_DAYS: Final = 14
+SOURCE_QUEUE_RETENTION_DAYS: Final = 4
+#: The stuck-group alarm fires when the oldest message is older than this many visibility
+#: timeouts (a group's head message has failed that many receives).
+STUCK_GROUP_VISIBILITY_TIMEOUTS: Final = 3

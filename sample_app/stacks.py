@@ -1,16 +1,24 @@
-"""The sample order service: three functions released with constructs_pkg."""
+"""The sample order service: five functions and two ordered consumers, built with constructs_pkg."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_pkg import RollbackAlarms, Rollout, SafeFunction, SmokeTest
+from constructs_pkg import (
+    FifoOrderedConsumer,
+    KinesisOrderedConsumer,
+    RollbackAlarms,
+    Rollout,
+    SafeFunction,
+    SmokeTest,
+)
+from constructs_pkg.runtime_layer import RuntimeLayer
 
 SERVICE_CODE = Path(__file__).resolve().parent / "service"
 
@@ -21,7 +29,11 @@ def service_code() -> lambda_.Code:
 
 
 class OrderServiceStack(Stack):
-    """Orders, payments and a catalog, each released through its own alias and rollout."""
+    """Orders, payments, catalog, an order-event projector and fulfillment.
+
+    Each function is released through its own alias and rollout; the projector reads a
+    Kinesis stream in customer order, fulfillment reads an SQS FIFO queue in order order.
+    """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -110,3 +122,69 @@ class OrderServiceStack(Stack):
         # Orders calls the other two through their aliases, never $LATEST.
         self.catalog.grant_invoke(self.orders.function)
         self.payments.grant_invoke(self.orders.function)
+
+        # Ordered consumers. Their handlers use constructs_pkg.runtime.batch, shipped as a layer.
+        runtime_layer = RuntimeLayer.of(self)
+
+        # Order events, keyed by customer: one customer's events are projected in order.
+        self.projector = SafeFunction(
+            self,
+            "OrderProjector",
+            code=code,
+            handler="projector.handler",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            timeout=Duration.seconds(30),
+            layers=[runtime_layer],
+            description="Projects order events into per-customer totals",
+        )
+        self.order_events = KinesisOrderedConsumer(
+            self,
+            "OrderEvents",
+            consumer=self.projector,
+            shard_count=2,
+            parallelization_factor=2,
+            batch_size=100,
+            retry_attempts=5,
+            max_record_age=Duration.hours(1),
+            record_duration=Duration.millis(20),
+        )
+
+        # Fulfillment jobs, grouped by order: one order's steps run one at a time, in order.
+        self.fulfillment = SafeFunction(
+            self,
+            "Fulfillment",
+            code=code,
+            handler="fulfillment.handler",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            timeout=Duration.seconds(20),
+            reserved_concurrent_executions=25,
+            layers=[runtime_layer],
+            description="Reserves, packs and ships orders",
+        )
+        self.fulfillment_jobs = FifoOrderedConsumer(
+            self,
+            "FulfillmentJobs",
+            consumer=self.fulfillment,
+            batch_size=10,
+            max_concurrency=20,
+            max_receive_count=5,
+            record_duration=Duration.millis(200),
+        )
+        # Both consumers are canaried, so two versions interleave on a key during a rollout.
+        # The handlers accept every event and job format either version writes, so that is
+        # acceptable here (see docs/ordered-consumers.md).
+        for consumer in (self.order_events, self.fulfillment_jobs):
+            Annotations.of(consumer).acknowledge_warning(
+                "constructs_pkg:ordered-canary",
+                "handlers read every format both versions write",
+            )
+
+        # Orders produces to both.
+        self.order_events.grant_publish(self.orders.function)
+        self.fulfillment_jobs.grant_send(self.orders.function)
+        self.orders.function.add_environment(
+            "ORDER_EVENTS_STREAM", self.order_events.stream.stream_name
+        )
+        self.orders.function.add_environment(
+            "FULFILLMENT_QUEUE_URL", self.fulfillment_jobs.queue.queue_url
+        )

@@ -8,7 +8,7 @@ aws-cdk#14248, so the metrics here are built explicitly.)
 
 The pieces follow cdk-monitoring-constructs: a metric factory
 (:class:`ReleaseMetricFactory`), thresholds (:class:`RollbackAlarms`) and one
-alarm factory path (:func:`add_rollback_alarm`).
+alarm factory path (:func:`add_alarm`, also used by the ordered consumers).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from constructs import Construct
 from constructs_pkg import defaults
 from constructs_pkg._validation import check_duration, check_number
 
-__all__ = ["ReleaseMetricFactory", "RollbackAlarms", "add_rollback_alarm"]
+__all__ = ["ReleaseMetricFactory", "RollbackAlarms", "add_alarm"]
 
 LAMBDA_NAMESPACE = "AWS/Lambda"
 
@@ -186,16 +186,19 @@ class ReleaseMetricFactory:
         )
 
 
-def add_rollback_alarm(
+def add_alarm(
     scope: Construct,
     construct_id: str,
     *,
     metric: cloudwatch.IMetric,
     threshold: float,
     description: str,
-    evaluation_periods: int,
+    evaluation_periods: int = 1,
 ) -> cloudwatch.Alarm:
-    """Create one rollback alarm: fires above ``threshold``, missing data is not breaching."""
+    """Create an alarm that fires above ``threshold``; missing data is not breaching.
+
+    Every alarm the library generates goes through here, so they all behave alike.
+    """
     return cloudwatch.Alarm(
         scope,
         construct_id,
@@ -218,7 +221,7 @@ def build_rollback_alarms(
 ) -> list[cloudwatch.Alarm]:
     """Create the alarms ``config`` asks for under ``scope``; returns them in a stable order."""
     alarms = [
-        add_rollback_alarm(
+        add_alarm(
             scope,
             "ErrorRate",
             metric=metrics.error_rate(config.min_errors),
@@ -232,7 +235,7 @@ def build_rollback_alarms(
     ]
     if config.p99_latency is not None:
         alarms.append(
-            add_rollback_alarm(
+            add_alarm(
                 scope,
                 "P99Latency",
                 metric=metrics.new_version("Duration", "p99"),
@@ -246,7 +249,7 @@ def build_rollback_alarms(
         )
     if config.throttles is not None:
         alarms.append(
-            add_rollback_alarm(
+            add_alarm(
                 scope,
                 "Throttles",
                 metric=metrics.alias("Throttles", "Sum"),

@@ -7,16 +7,19 @@ import os
 import uuid
 from typing import Any
 
-_lambda_client: Any = None
+_clients: dict[str, Any] = {}
+
+
+def _client(service: str) -> Any:
+    if service not in _clients:
+        import boto3
+
+        _clients[service] = boto3.client(service)
+    return _clients[service]
 
 
 def _invoke(function_arn: str, payload: dict[str, Any]) -> dict[str, Any]:
-    global _lambda_client
-    if _lambda_client is None:
-        import boto3
-
-        _lambda_client = boto3.client("lambda")
-    response = _lambda_client.invoke(
+    response = _client("lambda").invoke(
         FunctionName=function_arn, Payload=json.dumps(payload).encode()
     )
     body: dict[str, Any] = json.loads(response["Payload"].read())
@@ -59,4 +62,22 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     if not payment.get("authorized"):
         return {"accepted": False, "reason": payment.get("reason", "payment declined")}
+    customer = str(event.get("customer_id", "anonymous"))
+    publish_accepted(customer, order_id, total)
     return {"accepted": True, "order_id": order_id, "total_cents": total}
+
+
+def publish_accepted(customer: str, order_id: str, total: int) -> None:
+    """Emit the order event (keyed by customer), queue its fulfillment steps (grouped by order)."""
+    event = {"type": "OrderAccepted", "order_id": order_id, "total_cents": total}
+    _client("kinesis").put_record(
+        StreamName=os.environ["ORDER_EVENTS_STREAM"],
+        PartitionKey=customer,
+        Data=json.dumps(event).encode(),
+    )
+    for step in ("reserve", "pack", "ship"):
+        _client("sqs").send_message(
+            QueueUrl=os.environ["FULFILLMENT_QUEUE_URL"],
+            MessageGroupId=order_id,
+            MessageBody=json.dumps({"order_id": order_id, "step": step}),
+        )

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_pkg.testing import assert_no_cfn_lint_errors
-from docs.examples import safe_function_minimal
+from docs.examples import ordered_consumers, safe_function_minimal
 from tests.cdk_helpers import ROOT, new_app
 
 
@@ -29,4 +29,19 @@ def test_minimal_example():
         {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes"},
     )
     tpl.resource_count_is("AWS::CloudWatch::Alarm", 1)
+    assert_no_cfn_lint_errors(stack)
+
+
+def test_ordered_consumers_example():
+    stack = ordered_consumers.build(new_app())
+    tpl = Template.from_stack(stack)
+    tpl.resource_count_is("AWS::Lambda::EventSourceMapping", 2)
+    tpl.resource_count_is("AWS::Kinesis::Stream", 1)
+    tpl.resource_count_is("AWS::SQS::Queue", 3)  # FIFO queue + FIFO DLQ + Kinesis failures
+    tpl.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"ParallelizationFactor": 2, "MaximumRetryAttempts": 5}
+    )
+    tpl.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"ScalingConfig": {"MaximumConcurrency": 20}}
+    )
     assert_no_cfn_lint_errors(stack)

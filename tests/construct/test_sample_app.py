@@ -7,7 +7,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from constructs_pkg import SafeFunction
+from constructs_pkg import FifoOrderedConsumer, KinesisOrderedConsumer, SafeFunction
 from constructs_pkg.testing import assert_no_cfn_lint_errors, cfn_lint_findings
 from sample_app.app import build
 from tests.cdk_helpers import TEST_ENV, function_kwargs, new_app
@@ -61,5 +61,11 @@ def test_sample_app_uses_every_public_release_construct(sample_stacks):
     assert any(f.smoke_test_hook for f in functions)
     assert any(f.post_traffic_hook for f in functions)
     assert all(isinstance(f.function, lambda_.Function) for f in functions)
+    consumers = {
+        type(c).__name__
+        for c in stack.node.find_all()
+        if isinstance(c, KinesisOrderedConsumer | FifoOrderedConsumer)
+    }
+    assert consumers == {"KinesisOrderedConsumer", "FifoOrderedConsumer"}
     payments = next(f for f in functions if f.node.id == "Payments")
     assert len(payments.rollback_alarms) == 4  # error rate, p99, throttles, declined payments

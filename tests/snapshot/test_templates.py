@@ -8,8 +8,18 @@ from __future__ import annotations
 import pytest
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_sqs as sqs
 
-from constructs_pkg import RollbackAlarms, Rollout, SafeFunction, SmokeTest
+from constructs_pkg import (
+    FifoOrderedConsumer,
+    KinesisOrderedConsumer,
+    RollbackAlarms,
+    Rollout,
+    SafeFunction,
+    SmokeTest,
+)
+from constructs_pkg.testing import assert_no_cfn_lint_errors
 from sample_app.app import build
 from tests.cdk_helpers import TEST_ENV, function_kwargs, new_app
 
@@ -64,3 +74,67 @@ def variants() -> dict[str, Stack]:
 @pytest.mark.parametrize("name", ["Minimal", "Complete", "Hotfix"])
 def test_variant(variants, name, cdk_snapshot):
     assert variants[name] == cdk_snapshot
+
+
+@pytest.fixture(scope="module")
+def consumer_variants() -> dict[str, Stack]:
+    """Each ordered consumer with a created and with an imported source."""
+    app = new_app()
+    names = ("KinesisCreated", "KinesisImported", "FifoCreated", "FifoImported")
+    stacks = {name: Stack(app, name, env=TEST_ENV) for name in names}
+
+    def consumer(stack: Stack) -> SafeFunction:
+        return SafeFunction(
+            stack,
+            "Consumer",
+            **function_kwargs(timeout=Duration.seconds(30)),
+            rollout=Rollout.all_at_once(),
+        )
+
+    KinesisOrderedConsumer(
+        stacks["KinesisCreated"],
+        "Events",
+        consumer=consumer(stacks["KinesisCreated"]),
+        shard_count=4,
+        parallelization_factor=2,
+        retry_attempts=5,
+        max_record_age=Duration.hours(1),
+    )
+    imported_stream = kinesis.Stream.from_stream_arn(
+        stacks["KinesisImported"], "Stream", "arn:aws:kinesis:eu-west-1:123456789012:stream/events"
+    )
+    KinesisOrderedConsumer(
+        stacks["KinesisImported"],
+        "Events",
+        consumer=consumer(stacks["KinesisImported"]),
+        stream=imported_stream,
+    )
+    FifoOrderedConsumer(
+        stacks["FifoCreated"],
+        "Jobs",
+        consumer=consumer(stacks["FifoCreated"]),
+        max_concurrency=20,
+        high_throughput=True,
+    )
+    imported_queue = sqs.Queue.from_queue_arn(
+        stacks["FifoImported"], "Queue", "arn:aws:sqs:eu-west-1:123456789012:jobs.fifo"
+    )
+    FifoOrderedConsumer(
+        stacks["FifoImported"],
+        "Jobs",
+        consumer=consumer(stacks["FifoImported"]),
+        queue=imported_queue,
+    )
+    return stacks
+
+
+@pytest.mark.parametrize(
+    "name", ["KinesisCreated", "KinesisImported", "FifoCreated", "FifoImported"]
+)
+def test_consumer_variant(consumer_variants, name, cdk_snapshot):
+    assert consumer_variants[name] == cdk_snapshot
+
+
+def test_every_variant_is_cfn_lint_clean(variants, consumer_variants):
+    for stack in [*variants.values(), *consumer_variants.values()]:
+        assert_no_cfn_lint_errors(stack, regions=["eu-west-1"])

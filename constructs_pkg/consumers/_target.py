@@ -1,0 +1,110 @@
+"""Resolve what an ordered consumer invokes: a SafeFunction's alias, an alias or a version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Duration, Token
+from aws_cdk import aws_lambda as lambda_
+
+from constructs_pkg import defaults
+from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.release.safe_function import SafeFunction
+
+#: What ``consumer=`` accepts.
+Consumer = SafeFunction | lambda_.IAlias | lambda_.IVersion
+
+
+@dataclass(frozen=True)
+class ConsumerTarget:
+    """The qualified function an event source mapping invokes, and what is known about it.
+
+    ``timeout_seconds`` and ``reserved_concurrency`` are None when they cannot be read at
+    synth time (an imported function, or a value that is a token).
+    """
+
+    target: lambda_.IFunction
+    safe_function: SafeFunction | None
+    timeout_seconds: float | None
+    reserved_concurrency: int | None
+    description: str
+
+
+def resolve_consumer(consumer: Any, *, path: str) -> ConsumerTarget:
+    """Return the alias or version to invoke; reject an unqualified function.
+
+    An event source mapping on the unqualified function invokes ``$LATEST``: it bypasses
+    the alias, so canaries, rollback alarms and rollbacks would not apply to it.
+    """
+    if isinstance(consumer, SafeFunction):
+        function: Any = consumer.function
+        target: lambda_.IFunction = consumer.alias
+        safe: SafeFunction | None = consumer
+        description = f"alias {consumer.alias.alias_name} of {consumer.node.path}"
+    elif _is_alias(consumer):
+        function = consumer.version.lambda_
+        target, safe = consumer, None
+        description = f"alias {consumer.alias_name}"
+    elif _is_version(consumer):
+        function = consumer.lambda_
+        target, safe = consumer, None
+        description = "a published version"
+    else:
+        raise ConfigurationError(
+            "consumer",
+            _name(consumer),
+            "a SafeFunction, a lambda.IAlias or a lambda.IVersion",
+            path=path,
+            reason="An event source on the unqualified function invokes $LATEST and bypasses "
+            "the alias, so canaries and rollbacks would not apply. Pass the SafeFunction "
+            "(its alias is used) or an alias.",
+        )
+    timeout, reserved = _function_settings(function)
+    return ConsumerTarget(target, safe, timeout, reserved, description)
+
+
+def _is_alias(value: Any) -> bool:
+    return isinstance(value, lambda_.Alias) or (
+        hasattr(value, "alias_name")
+        and hasattr(value, "version")
+        and hasattr(value, "grant_invoke")
+    )
+
+
+def _is_version(value: Any) -> bool:
+    return isinstance(value, lambda_.Version) or (
+        hasattr(value, "lambda_") and hasattr(value, "version") and hasattr(value, "grant_invoke")
+    )
+
+
+def _name(value: Any) -> str:
+    node = getattr(value, "node", None)
+    kind = type(value).__name__
+    return f"<{kind} {node.path}>" if node is not None else f"<{kind}>"
+
+
+def _function_settings(function: Any) -> tuple[float | None, int | None]:
+    """Timeout (seconds) and reserved concurrency of a function defined in this app."""
+    cfn = getattr(getattr(function, "node", None), "default_child", None)
+    if not isinstance(cfn, lambda_.CfnFunction):
+        return None, None  # imported: nothing to read
+    timeout = cfn.timeout
+    timeout_seconds: float | None
+    if timeout is None:
+        timeout_seconds = defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS
+    elif Token.is_unresolved(timeout):
+        timeout_seconds = None
+    else:
+        timeout_seconds = float(timeout)
+    reserved = cfn.reserved_concurrent_executions
+    if reserved is not None and Token.is_unresolved(reserved):
+        reserved = None
+    return timeout_seconds, None if reserved is None else int(reserved)
+
+
+def seconds(value: Duration | None) -> float | None:
+    """Seconds of a resolved Duration, None for None or a token."""
+    if value is None or value.is_unresolved():
+        return None
+    return float(value.to_seconds())

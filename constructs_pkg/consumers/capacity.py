@@ -1,0 +1,163 @@
+"""Synth-time capacity report of an ordered consumer.
+
+What a consumer can do follows from its configuration alone:
+
+Kinesis
+    concurrency = shards x parallelization factor. Records of one partition key are
+    processed one batch at a time, so one key moves at most ``1 / record_duration``
+    records per second. A poison record stalls its key (shard, or shard slice with a
+    parallelization factor) for at most ``min(max_record_age, (retry_attempts + 1) x
+    (ceil(log2(batch_size)) + 1) x function timeout)``: every retry of every bisection
+    step can take the whole timeout.
+SQS FIFO
+    concurrency = min(active message groups, max_concurrency). One message group moves
+    at most ``1 / record_duration`` messages per second. A poison message stalls its
+    group for ``max_receive_count x visibility timeout`` before it reaches the
+    dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["ConsumerCapacity", "fifo_capacity", "kinesis_capacity"]
+
+
+@dataclass(frozen=True)
+class ConsumerCapacity:
+    """What an ordered consumer can do, computed from its configuration.
+
+    Attributes
+    ----------
+    source
+        ``"kinesis"`` or ``"sqs-fifo"``.
+    max_concurrent_invocations
+        Upper bound of concurrent invocations; None when it depends on the number of
+        active message groups only (FIFO without ``max_concurrency``) or the shard count
+        is unknown (an imported stream).
+    concurrency_formula
+        How the bound is computed, in words.
+    record_duration_seconds
+        The per-record processing time the throughput figures assume.
+    per_key_records_per_second
+        Throughput of one partition key / message group (they are processed in order).
+    max_records_per_second
+        Throughput of the whole consumer at ``max_concurrent_invocations``; None if unknown.
+    poison_stall_seconds
+        Worst-case time one key or group is blocked behind a record that always fails;
+        None when unbounded.
+    poison_stall_formula
+        How the stall bound is computed, in words.
+    """
+
+    source: str
+    max_concurrent_invocations: int | None
+    concurrency_formula: str
+    record_duration_seconds: float
+    per_key_records_per_second: float
+    max_records_per_second: float | None
+    poison_stall_seconds: float | None
+    poison_stall_formula: str
+
+    def describe(self) -> str:
+        """Say it in a few lines for humans (also emitted as an info annotation at synth)."""
+        concurrency = (
+            str(self.max_concurrent_invocations)
+            if self.max_concurrent_invocations is not None
+            else "unbounded by configuration"
+        )
+        total = (
+            f"{self.max_records_per_second:g} records/s"
+            if self.max_records_per_second is not None
+            else "limited by the number of active keys"
+        )
+        stall = (
+            _human(self.poison_stall_seconds)
+            if self.poison_stall_seconds is not None
+            else "unbounded"
+        )
+        return (
+            f"{self.source} consumer capacity: max concurrency {concurrency} "
+            f"({self.concurrency_formula}); per key {self.per_key_records_per_second:g} records/s "
+            f"and in total {total} at {self.record_duration_seconds:g} s per record; a poison "
+            f"record stalls its key for at most {stall} ({self.poison_stall_formula})."
+        )
+
+
+def kinesis_capacity(
+    *,
+    shard_count: int | None,
+    parallelization_factor: int,
+    batch_size: int,
+    retry_attempts: int,
+    max_record_age_seconds: float | None,
+    timeout_seconds: float,
+    record_duration_seconds: float,
+) -> ConsumerCapacity:
+    """Capacity of a Kinesis consumer (``retry_attempts=-1`` / age None mean unbounded)."""
+    concurrency = None if shard_count is None else shard_count * parallelization_factor
+    per_key = 1.0 / record_duration_seconds
+    total = None if concurrency is None else concurrency * per_key
+    bisections = math.ceil(math.log2(batch_size)) + 1 if batch_size > 1 else 1
+    by_retries = None if retry_attempts < 0 else (retry_attempts + 1) * bisections * timeout_seconds
+    candidates = [v for v in (by_retries, max_record_age_seconds) if v is not None]
+    stall = min(candidates) if candidates else None
+    return ConsumerCapacity(
+        source="kinesis",
+        max_concurrent_invocations=concurrency,
+        concurrency_formula=(
+            f"{shard_count} shards x parallelization factor {parallelization_factor}"
+            if shard_count is not None
+            else f"unknown shards x parallelization factor {parallelization_factor}"
+        ),
+        record_duration_seconds=record_duration_seconds,
+        per_key_records_per_second=per_key,
+        max_records_per_second=total,
+        poison_stall_seconds=stall,
+        poison_stall_formula=(
+            f"min(max_record_age, (retry_attempts {retry_attempts} + 1) x "
+            f"{bisections} bisection steps x timeout {timeout_seconds:g} s)"
+        ),
+    )
+
+
+def fifo_capacity(
+    *,
+    max_concurrency: int | None,
+    reserved_concurrency: int | None,
+    max_receive_count: int,
+    visibility_timeout_seconds: float,
+    record_duration_seconds: float,
+) -> ConsumerCapacity:
+    """Capacity of an SQS FIFO consumer."""
+    limits = [v for v in (max_concurrency, reserved_concurrency) if v is not None]
+    concurrency = min(limits) if limits else None
+    per_group = 1.0 / record_duration_seconds
+    if max_concurrency is not None:
+        formula = f"min(active message groups, max_concurrency {max_concurrency})"
+    elif reserved_concurrency is not None:
+        formula = f"min(active message groups, reserved concurrency {reserved_concurrency})"
+    else:
+        formula = "active message groups (no max_concurrency)"
+    return ConsumerCapacity(
+        source="sqs-fifo",
+        max_concurrent_invocations=concurrency,
+        concurrency_formula=formula,
+        record_duration_seconds=record_duration_seconds,
+        per_key_records_per_second=per_group,
+        max_records_per_second=None if concurrency is None else concurrency * per_group,
+        poison_stall_seconds=max_receive_count * visibility_timeout_seconds,
+        poison_stall_formula=(
+            f"max_receive_count {max_receive_count} x visibility timeout "
+            f"{visibility_timeout_seconds:g} s"
+        ),
+    )
+
+
+def _human(total_seconds: float) -> str:
+    if total_seconds < 120:
+        return f"{total_seconds:g} s"
+    if total_seconds < 7200:
+        return f"{total_seconds / 60:.3g} min"
+    return f"{total_seconds / 3600:.3g} h"

@@ -1,0 +1,42 @@
+"""Order-event projector: keeps per-customer order totals, in stream order per customer.
+
+Order events arrive on a Kinesis stream keyed by customer id, so one customer's events
+are processed in order. A failing record stops the batch and Lambda retries the shard
+from it (``process_kinesis_batch``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from constructs_pkg.runtime.batch import decode_kinesis_data, process_kinesis_batch
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+KNOWN_EVENTS = {"OrderAccepted", "OrderCancelled"}
+
+
+def project(record: Any) -> None:
+    """Apply one order event to the customer's running totals (logged as the projection)."""
+    event = json.loads(decode_kinesis_data(record))
+    kind = event.get("type")
+    if kind not in KNOWN_EVENTS:
+        raise ValueError(f"unknown order event type {kind!r}")
+    sign = 1 if kind == "OrderAccepted" else -1
+    logger.info(
+        json.dumps(
+            {
+                "customer": record["kinesis"]["partitionKey"],
+                "order_id": event["order_id"],
+                "delta_cents": sign * int(event["total_cents"]),
+            }
+        )
+    )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Kinesis batch entry point with a partial batch response."""
+    return process_kinesis_batch(event, project)
