@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_pkg._validation import check_duration
@@ -26,6 +28,13 @@ class OrderedConsumerBase(Construct):
         #: Every alarm this consumer created.
         self.alarms: list[cloudwatch.Alarm] = []
         self._capacity: ConsumerCapacity | None = None
+        if self.consumer.timeout_seconds is None:
+            Annotations.of(self).add_warning_v2(
+                "constructs_pkg:unknown-timeout",
+                "The consumer's timeout cannot be read (imported function or a token): it is not "
+                "checked against the visibility timeout, and the capacity report assumes the "
+                "900 s maximum.",
+            )
 
     @property
     def capacity(self) -> ConsumerCapacity:
@@ -64,6 +73,17 @@ class OrderedConsumerBase(Construct):
                 return value.to_milliseconds() / 1000.0
         timeout = self.consumer.timeout_seconds or float(LAMBDA_MAX_TIMEOUT_SECONDS)
         return timeout / max(int(batch_size), 1)
+
+    def _grant_consumer(self, grant: Callable[[iam.IGrantable], iam.Grant], what: str) -> None:
+        """Grant the consumer ``what``; warn instead when it has no role we can change."""
+        target: Any = self.consumer.target
+        if getattr(target, "role", None) is None:
+            Annotations.of(self).add_warning_v2(
+                "constructs_pkg:consumer-without-role",
+                f"The consumer is imported without a role: grant it {what} yourself.",
+            )
+            return
+        grant(target)
 
     def _lambda_metric(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
         """Return a Lambda metric of the invoked alias/version (``FunctionName`` + ``Resource``)."""

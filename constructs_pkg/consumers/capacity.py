@@ -126,11 +126,11 @@ def fifo_capacity(
     *,
     max_concurrency: int | None,
     reserved_concurrency: int | None,
-    max_receive_count: int,
-    visibility_timeout_seconds: float,
+    max_receive_count: int | None,
+    visibility_timeout_seconds: float | None,
     record_duration_seconds: float,
 ) -> ConsumerCapacity:
-    """Capacity of an SQS FIFO consumer."""
+    """Capacity of an SQS FIFO consumer (None: unknown, e.g. an imported queue)."""
     limits = [v for v in (max_concurrency, reserved_concurrency) if v is not None]
     concurrency = min(limits) if limits else None
     per_group = 1.0 / record_duration_seconds
@@ -147,9 +147,15 @@ def fifo_capacity(
         record_duration_seconds=record_duration_seconds,
         per_key_records_per_second=per_group,
         max_records_per_second=None if concurrency is None else concurrency * per_group,
-        poison_stall_seconds=max_receive_count * visibility_timeout_seconds,
+        poison_stall_seconds=(
+            None
+            if max_receive_count is None or visibility_timeout_seconds is None
+            else max_receive_count * visibility_timeout_seconds
+        ),
         poison_stall_formula=(
-            f"max_receive_count {max_receive_count} x visibility timeout "
+            "unknown: the queue's redrive policy or visibility timeout is not known"
+            if max_receive_count is None or visibility_timeout_seconds is None
+            else f"max_receive_count {max_receive_count} x visibility timeout "
             f"{visibility_timeout_seconds:g} s"
         ),
     )

@@ -260,7 +260,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             max_concurrency=max_concurrency,
             report_batch_item_failures=report_batch_item_failures,
         )
-        queue.grant_consume_messages(self.consumer.target)
+        self._grant_consumer(queue.grant_consume_messages, "consume access to the queue")
 
         if dlq is not None:
             self._alarm(
@@ -282,9 +282,13 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             )
         if stuck_group_age is not None:
             check_duration("stuck_group_age", stuck_group_age, minimum_seconds=60, path=path)
+        # Unknown visibility (imported queue): assume the one this construct would create.
+        assumed_visibility = visibility_seconds or (
+            (timeout or defaults.LAMBDA_MAX_TIMEOUT_SECONDS)
+            * defaults.FIFO_VISIBILITY_TIMEOUT_FACTOR
+        )
         stuck_seconds = seconds(stuck_group_age) or (
-            (visibility_seconds or defaults.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS)
-            * defaults.STUCK_GROUP_VISIBILITY_TIMEOUTS
+            assumed_visibility * defaults.STUCK_GROUP_VISIBILITY_TIMEOUTS
         )
         self._alarm(
             "StuckGroup",
@@ -299,9 +303,8 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             fifo_capacity(
                 max_concurrency=None if max_concurrency is None else int(max_concurrency),
                 reserved_concurrency=self.consumer.reserved_concurrency,
-                max_receive_count=receive_count or defaults.FIFO_MAX_RECEIVE_COUNT,
-                visibility_timeout_seconds=visibility_seconds
-                or defaults.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+                max_receive_count=receive_count,
+                visibility_timeout_seconds=visibility_seconds,
                 record_duration_seconds=self._record_duration(record_duration, int(batch_size)),
             )
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+import jsii
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -242,9 +242,12 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             report_batch_item_failures=report_batch_item_failures,
             starting_position=starting_position,
             tumbling_window=tumbling_window,
-            on_failure=sources.SqsDlq(self.dead_letter_queue),
+            on_failure=_QueueDestination(self.dead_letter_queue),
         )
-        self.stream.grant_read(self.consumer.target)
+        self._grant_consumer(self.stream.grant_read, "read access to the stream")
+        self._grant_consumer(
+            self.dead_letter_queue.grant_send_messages, "sqs:SendMessage on the failure queue"
+        )
 
         budget = age_seconds if age_seconds is not None else retention_seconds
         if budget is not None:
@@ -266,12 +269,6 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             description="records exhausted their retries and went to the failure destination. "
             "During a release this rolls the consumer back.",
         )
-        if self.consumer.timeout_seconds is None:
-            Annotations.of(self).add_warning_v2(
-                "constructs_pkg:unknown-timeout",
-                "The consumer's timeout is unknown (imported function): the capacity report "
-                "assumes the 900 s maximum.",
-            )
         self._finish(
             kinesis_capacity(
                 shard_count=shards,
@@ -290,6 +287,19 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to put records on the stream (``kinesis:PutRecord(s)`` and more)."""
         return self.stream.grant_write(grantee)
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _QueueDestination:
+    """On-failure destination without an implicit grant (``_grant_consumer`` does it)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        return lambda_.DlqDestinationConfig(destination=self.queue.queue_arn)
 
 
 def _stream_settings(stream: kinesis.IStream) -> tuple[int | None, float | None]:

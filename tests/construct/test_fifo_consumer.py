@@ -269,6 +269,12 @@ def test_imported_queue_warns_that_it_cannot_be_checked():
     jobs = FifoOrderedConsumer(stack, "Jobs", consumer=_consumer(stack), queue=queue)
     assert jobs.dead_letter_queue is None
     assert len(_warnings(stack, "The queue is imported")) == 1
+    assert jobs.capacity.poison_stall_seconds is None
+    assert "unknown" in jobs.capacity.poison_stall_formula
+    # stuck-group threshold assumes the visibility this construct would create: 3 x 6 x 20 s
+    template(stack).has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateAgeOfOldestMessage", "Threshold": 360}
+    )
 
 
 @pytest.mark.parametrize(

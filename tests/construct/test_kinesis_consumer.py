@@ -361,3 +361,27 @@ def test_only_trim_horizon_or_latest():
 
 def test_unresolved_numbers_are_accepted():
     _build(batch_size=Token.as_number({"Ref": "Batch"}))
+
+
+def test_imported_function_version_warns_that_its_timeout_is_unknown():
+    from constructs_pkg import FifoOrderedConsumer
+
+    stack = new_stack()
+    version = lambda_.Version.from_version_arn(
+        stack, "Imported", "arn:aws:lambda:eu-west-1:123456789012:function:worker:3"
+    )
+    events = KinesisOrderedConsumer(stack, "Events", consumer=version)
+    FifoOrderedConsumer(stack, "Jobs", consumer=version)
+    warnings = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("timeout cannot be read")
+    )
+    assert sorted(w.id for w in warnings) == ["/TestStack/Events", "/TestStack/Jobs"]
+    assert events.consumer.timeout_seconds is None
+    no_role = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("without a role")
+    )
+    assert sorted(w.id for w in no_role) == [
+        "/TestStack/Events",
+        "/TestStack/Events",
+        "/TestStack/Jobs",
+    ]
