@@ -63,6 +63,7 @@ class RuntimeLayer(lambda_.LayerVersion):
                 lambda_.Runtime.PYTHON_3_11,
                 lambda_.Runtime.PYTHON_3_12,
                 lambda_.Runtime.PYTHON_3_13,
+                lambda_.Runtime.PYTHON_3_14,
             ],
             description="constructs_pkg runtime helpers (ordered batch processing, smoke hooks)",
             removal_policy=RemovalPolicy.RETAIN,

@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults
+from constructs_pkg._acknowledge import acknowledge
 from constructs_pkg._validation import check_duration, check_number, is_unresolved
 from constructs_pkg.consumers._base import OrderedConsumerBase
 from constructs_pkg.consumers._target import Consumer, seconds
@@ -227,6 +228,13 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             retention_period=Duration.days(defaults.DEAD_LETTER_RETENTION_DAYS),
             removal_policy=removal_policy,
         )
+        if dead_letter_queue is None:
+            acknowledge(
+                self.dead_letter_queue,
+                "AwsSolutions-SQS3",
+                "This queue is the dead-letter queue: the on-failure destination of the Kinesis "
+                "event source mapping.",
+            )
         #: The event source mapping (invokes the alias / version).
         self.event_source_mapping = lambda_.EventSourceMapping(
             self,

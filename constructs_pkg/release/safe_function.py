@@ -21,6 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults
+from constructs_pkg._acknowledge import acknowledge, logical_id
 from constructs_pkg._validation import check_duration, check_number, is_unresolved
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release._shared import SharedRelease
@@ -310,11 +311,13 @@ class SafeFunction(Construct):
                 self, "PreTrafficHook", target=self.version, target_timeout=timeout
             )
             self.deployment_group.add_pre_hook(self.smoke_test_hook)
+            _acknowledge_hook_grant(shared, self.smoke_test_hook)
         if post_traffic_test is not None:
             self.post_traffic_hook = post_traffic_test.create_hook(
                 self, "PostTrafficHook", target=self.version, target_timeout=timeout
             )
             self.deployment_group.add_post_hook(self.post_traffic_hook)
+            _acknowledge_hook_grant(shared, self.post_traffic_hook)
 
         if self.hotfix:
             Annotations.of(self).add_warning_v2(
@@ -540,6 +543,18 @@ class _CombinedRule:
             cloudwatch.AlarmRule.any_of(
                 *[cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in tail]
             ).render_alarm_rule()
+        )
+
+
+def _acknowledge_hook_grant(shared: SharedRelease, hook: lambda_.Function) -> None:
+    """cdk-nag IAM5 on ``<hook>:*``: CDK's grant_invoke covers the hook's own versions."""
+    policy = shared.service_role.node.try_find_child("DefaultPolicy")
+    if policy is not None:
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(hook)}.Arn>:*]",
+            "CodeDeploy may invoke this smoke-test hook and its versions (CDK grant_invoke); "
+            "the wildcard is the version qualifier of that one function.",
         )
 
 

@@ -19,7 +19,7 @@ __all__ = ["SmokeTest"]
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 HOOK_HANDLER = "smoke_hook.handler"
-HOOK_RUNTIME = lambda_.Runtime.PYTHON_3_12
+HOOK_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 # Environment variable names shared with constructs_pkg/runtime/smoke_hook.py.
 ENV_TARGET = "SMOKE_TARGET_FUNCTION_ARN"

@@ -9,10 +9,11 @@ then snapshot a stack's normalized template (one JSON file per snapshot)::
     def test_service(cdk_snapshot, stack):
         assert stack == cdk_snapshot
 
-and lint it::
+and lint it and check that it can be released safely::
 
-    from constructs_pkg.testing import assert_no_cfn_lint_errors
+    from constructs_pkg.testing import assert_no_cfn_lint_errors, assert_no_safety_findings
     assert_no_cfn_lint_errors(stack)
+    assert_no_safety_findings(stack)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from constructs_pkg.testing.lint import CfnLintFinding, assert_no_cfn_lint_errors, cfn_lint_findings
+from constructs_pkg.testing.safety import assert_no_safety_findings
 from constructs_pkg.testing.snapshot import (
     CdkTemplateExtension,
     SnapshotOptions,
@@ -33,6 +35,7 @@ __all__ = [
     "CfnLintFinding",
     "SnapshotOptions",
     "assert_no_cfn_lint_errors",
+    "assert_no_safety_findings",
     "cdk_snapshot",
     "cdk_template_extension",
     "cfn_lint_findings",

@@ -188,16 +188,22 @@ def test_capacity_without_max_concurrency_uses_reserved_concurrency():
 # --- existing queues -----------------------------------------------------------------------
 
 
-def test_existing_fifo_queue_with_fifo_dlq_is_used_and_checked():
-    stack = new_stack()
+def _existing_queue(stack, *, visibility=None, receive_count=5):
+    """An L2 FIFO queue with a FIFO dead-letter queue, as a user would bring it."""
     dlq = sqs.Queue(stack, "Dlq", fifo=True)
     queue = sqs.Queue(
         stack,
         "Mine",
         fifo=True,
-        visibility_timeout=Duration.seconds(60),
-        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=8),
+        visibility_timeout=visibility,
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=receive_count),
     )
+    return queue, dlq
+
+
+def test_existing_fifo_queue_with_fifo_dlq_is_used_and_checked():
+    stack = new_stack()
+    queue, dlq = _existing_queue(stack, visibility=Duration.seconds(60), receive_count=8)
     jobs = FifoOrderedConsumer(stack, "Jobs", consumer=_consumer(stack), queue=queue)
     assert jobs.queue is queue
     assert jobs.dead_letter_queue is dlq
@@ -209,14 +215,7 @@ def test_existing_fifo_queue_with_fifo_dlq_is_used_and_checked():
 
 def test_existing_queue_with_visibility_below_timeout_is_an_error():
     stack = new_stack()
-    dlq = sqs.Queue(stack, "Dlq", fifo=True)
-    queue = sqs.Queue(
-        stack,
-        "Mine",
-        fifo=True,
-        visibility_timeout=Duration.seconds(19),
-        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
-    )
+    queue, _ = _existing_queue(stack, visibility=Duration.seconds(19))
     with pytest.raises(
         ConfigurationError,
         match=r"visibility_timeout=<19 seconds> is not allowed: "
@@ -227,13 +226,7 @@ def test_existing_queue_with_visibility_below_timeout_is_an_error():
 
 def test_existing_queue_default_visibility_is_30_seconds():
     stack = new_stack()
-    dlq = sqs.Queue(stack, "Dlq", fifo=True)
-    queue = sqs.Queue(
-        stack,
-        "Mine",
-        fifo=True,
-        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
-    )
+    queue, _ = _existing_queue(stack)  # no visibility_timeout: SQS's 30 s
     jobs = FifoOrderedConsumer(stack, "Jobs", consumer=_consumer(stack), queue=queue)
     assert jobs.capacity.poison_stall_seconds == 150
 

@@ -448,7 +448,7 @@ def test_smoke_test_hook_invokes_the_exact_new_version_and_reports_to_its_group(
         "AWS::Lambda::Function",
         {
             "Handler": "smoke_hook.handler",
-            "Runtime": "python3.12",
+            "Runtime": "python3.14",
             "Timeout": 80,
             "Environment": {
                 "Variables": {

@@ -1,0 +1,542 @@
+"""The deployment-safety rules. Each has a stable id, a severity, why it matters and a fix.
+
+Every rule is a function ``(TemplateSet, CheckOptions) -> Iterable[Finding]`` registered
+in :data:`RULES`; ``docs/safety-checks.md`` documents each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from constructs_pkg import defaults
+from constructs_pkg.checks.model import (
+    RETAINING_POLICIES,
+    STATEFUL_TYPES,
+    Resource,
+    TemplateSet,
+)
+
+Severity = Literal["error", "warning"]
+PLUGIN_NAME = "DeploymentSafety"
+
+#: Principals that invoke Lambda asynchronously (the caller does not see the result).
+ASYNC_PRINCIPALS = (
+    "sns.amazonaws.com",
+    "events.amazonaws.com",
+    "s3.amazonaws.com",
+    "logs.amazonaws.com",
+    "iot.amazonaws.com",
+    "ses.amazonaws.com",
+)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Account assumptions of the rules.
+
+    Parameters
+    ----------
+    account_concurrency
+        The account's Lambda concurrency limit in the region. Default: 1000.
+    min_unreserved
+        Concurrency that must stay unreserved for every other function. Default: 100
+        (Lambda itself refuses to reserve the last 100).
+    """
+
+    account_concurrency: int = 1000
+    min_unreserved: int = 100
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule violation on one resource."""
+
+    rule_id: str
+    severity: Severity
+    stack: str
+    logical_id: str
+    construct_path: str | None
+    message: str
+    fix: str
+    location: str = ""
+    template_path: str | None = None
+
+    @property
+    def acknowledgment_id(self) -> str:
+        """What to pass to ``Validations.of(x).acknowledge(Acknowledgment(id=...))``."""
+        return f"{PLUGIN_NAME}::{self.rule_id}"
+
+    def __str__(self) -> str:
+        where = self.construct_path or f"{self.stack}/{self.logical_id}"
+        return f"[{self.severity}] {self.rule_id} at {where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: id, severity, what it prevents, how to fix, and the check itself."""
+
+    id: str
+    severity: Severity
+    title: str
+    why: str
+    fix: str
+    check: Callable[[TemplateSet, CheckOptions], Iterable[tuple[Resource, str, str]]]
+
+    @property
+    def acknowledgment_id(self) -> str:
+        """What to pass to ``Validations.of(x).acknowledge(Acknowledgment(id=...))``."""
+        return f"{PLUGIN_NAME}::{self.id}"
+
+    def run(self, templates: TemplateSet, options: CheckOptions) -> Iterator[Finding]:
+        """Run the check and turn its (resource, message, location) hits into findings."""
+        for resource, message, location in self.check(templates, options):
+            yield Finding(
+                rule_id=self.id,
+                severity=self.severity,
+                stack=resource.stack,
+                logical_id=resource.logical_id,
+                construct_path=resource.construct_path,
+                message=message,
+                fix=self.fix,
+                location=location,
+                template_path=resource.template_path,
+            )
+
+
+Hit = tuple[Resource, str, str]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _mapping_source(templates: TemplateSet, mapping: Resource) -> tuple[str, Resource | None]:
+    """Kind of an event source mapping's source (sqs/kinesis/dynamodb/other) and its resource."""
+    arn = mapping.properties.get("EventSourceArn")
+    source = templates.referenced(mapping.stack, arn)
+    if source is not None:
+        kind = {
+            "AWS::SQS::Queue": "sqs",
+            "AWS::Kinesis::Stream": "kinesis",
+            "AWS::DynamoDB::Table": "dynamodb",
+            "AWS::Kinesis::StreamConsumer": "kinesis",
+        }.get(source.type, "other")
+        return kind, source
+    text = str(arn)
+    for service in ("sqs", "kinesis", "dynamodb"):
+        if f":{service}:" in text:
+            return service, None
+    return "other", None
+
+
+def _function_of(templates: TemplateSet, stack: str, value: Any) -> Resource | None:
+    ref = templates.function_ref(stack, value)
+    return None if ref is None else templates.get(stack, ref.function)
+
+
+def _timeout(function: Resource | None) -> float | None:
+    if function is None:
+        return None
+    value = function.properties.get("Timeout", defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _number(value: Any, default: float) -> float | None:
+    if value is None:
+        return default
+    return float(value) if isinstance(value, int | float) else None
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def _unqualified_invoke(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    checks = [
+        ("AWS::Lambda::EventSourceMapping", ("FunctionName",), "event source mapping"),
+        ("AWS::Lambda::Permission", ("FunctionName",), "invoke permission"),
+        ("AWS::SNS::Subscription", ("Endpoint",), "SNS subscription"),
+        ("AWS::ApiGateway::Method", ("Integration", "Uri"), "API Gateway integration"),
+        ("AWS::ApiGatewayV2::Integration", ("IntegrationUri",), "API Gateway integration"),
+    ]
+    for resource_type, path, what in checks:
+        for resource in templates.resources(resource_type):
+            value: Any = resource.properties
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            ref = templates.function_ref(resource.stack, value)
+            if ref is None or ref.qualified:
+                continue
+            aliases = templates.aliases_of(resource.stack, ref.function)
+            if aliases:
+                names = ", ".join(str(a.properties.get("Name")) for a in aliases)
+                yield (
+                    resource,
+                    f"this {what} targets {ref.function} unqualified ($LATEST) although it is "
+                    f"released through alias {names}: it bypasses canaries and rollbacks.",
+                    "Properties." + ".".join(path),
+                )
+    for rule in templates.resources("AWS::Events::Rule"):
+        for index, target in enumerate(rule.properties.get("Targets") or []):
+            ref = templates.function_ref(rule.stack, target.get("Arn"))
+            if (
+                ref is not None
+                and not ref.qualified
+                and templates.aliases_of(rule.stack, ref.function)
+            ):
+                yield (
+                    rule,
+                    f"rule target {index} invokes {ref.function} unqualified ($LATEST) although "
+                    "it has an alias.",
+                    f"Properties.Targets.{index}.Arn",
+                )
+
+
+def _alias_without_group(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for alias in templates.resources("AWS::Lambda::Alias"):
+        if "CodeDeployLambdaAliasUpdate" not in (alias.body.get("UpdatePolicy") or {}):
+            yield (
+                alias,
+                f"alias {alias.properties.get('Name')} is switched to each new version at once "
+                "by CloudFormation, with no CodeDeploy rollout or rollback.",
+                "UpdatePolicy",
+            )
+
+
+def _lambda_groups(templates: TemplateSet) -> Iterator[Resource]:
+    for group in templates.resources("AWS::CodeDeploy::DeploymentGroup"):
+        application = templates.referenced(group.stack, group.properties.get("ApplicationName"))
+        if application is not None and application.properties.get("ComputePlatform") == "Lambda":
+            yield group
+
+
+def _group_without_alarms(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for group in _lambda_groups(templates):
+        config = group.properties.get("AlarmConfiguration") or {}
+        if not config.get("Alarms") or config.get("Enabled") is False:
+            yield (
+                group,
+                "the deployment group has no enabled alarms: a failing new version is shifted "
+                "to 100 % of traffic anyway.",
+                "Properties.AlarmConfiguration",
+            )
+
+
+def _no_rollback_on_alarm(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for group in _lambda_groups(templates):
+        config = group.properties.get("AutoRollbackConfiguration") or {}
+        events = config.get("Events") or []
+        if config.get("Enabled") is not True or "DEPLOYMENT_STOP_ON_ALARM" not in events:
+            yield (
+                group,
+                "an alarm stops the deployment but does not roll it back: the alias stays "
+                "partly on the bad version.",
+                "Properties.AutoRollbackConfiguration",
+            )
+
+
+def _sqs_mappings(templates: TemplateSet) -> Iterator[tuple[Resource, Resource | None]]:
+    for mapping in templates.resources("AWS::Lambda::EventSourceMapping"):
+        kind, source = _mapping_source(templates, mapping)
+        if kind == "sqs":
+            yield mapping, source
+
+
+def _visibility(templates: TemplateSet, factor: float) -> Iterator[Hit]:
+    for mapping, queue in _sqs_mappings(templates):
+        if queue is None:
+            continue
+        timeout = _timeout(
+            _function_of(templates, mapping.stack, mapping.properties.get("FunctionName"))
+        )
+        visibility = _number(queue.properties.get("VisibilityTimeout"), 30)
+        if timeout is None or visibility is None:
+            continue
+        if visibility < timeout * factor and (factor == 1 or visibility >= timeout):
+            yield (
+                queue,
+                f"visibility timeout {visibility:g} s is below "
+                f"{'the' if factor == 1 else f'{factor:g}x the'} function timeout ({timeout:g} s) "
+                f"of the consumer ({mapping.logical_id}).",
+                "Properties.VisibilityTimeout",
+            )
+
+
+def _visibility_below_timeout(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    yield from _visibility(templates, 1)
+
+
+def _visibility_below_six(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    yield from _visibility(templates, defaults.FIFO_VISIBILITY_TIMEOUT_FACTOR)
+
+
+def _stream_mappings(templates: TemplateSet) -> Iterator[Resource]:
+    for mapping in templates.resources("AWS::Lambda::EventSourceMapping"):
+        if _mapping_source(templates, mapping)[0] in ("kinesis", "dynamodb"):
+            yield mapping
+
+
+def _stream_without_destination(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for mapping in _stream_mappings(templates):
+        destination = (mapping.properties.get("DestinationConfig") or {}).get("OnFailure") or {}
+        if not destination.get("Destination"):
+            yield (
+                mapping,
+                "records that exhaust their retries are dropped without a trace.",
+                "Properties.DestinationConfig.OnFailure",
+            )
+
+
+def _stream_unbounded(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for mapping in _stream_mappings(templates):
+        retries = mapping.properties.get("MaximumRetryAttempts", -1)
+        age = mapping.properties.get("MaximumRecordAgeInSeconds", -1)
+        if retries == -1 and age == -1:
+            yield (
+                mapping,
+                "retries and record age are both unbounded: one poison record blocks its shard "
+                "until it expires from the stream.",
+                "Properties.MaximumRetryAttempts",
+            )
+
+
+def _queue_without_dlq(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for _mapping, queue in _sqs_mappings(templates):
+        if queue is not None and not queue.properties.get("RedrivePolicy"):
+            yield (
+                queue,
+                "this queue is consumed by Lambda but has no dead-letter queue: a failing "
+                "message is retried until it expires.",
+                "Properties.RedrivePolicy",
+            )
+
+
+def _fifo_dlq_not_fifo(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for queue in templates.resources("AWS::SQS::Queue"):
+        if queue.properties.get("FifoQueue") is not True:
+            continue
+        redrive = queue.properties.get("RedrivePolicy") or {}
+        dlq = templates.referenced(queue.stack, redrive.get("deadLetterTargetArn"))
+        if dlq is not None and dlq.properties.get("FifoQueue") is not True:
+            yield (
+                queue,
+                f"the FIFO queue's dead-letter queue {dlq.logical_id} is a standard queue "
+                "(SQS rejects this at deploy time).",
+                "Properties.RedrivePolicy",
+            )
+
+
+def _no_partial_batch(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for mapping in templates.resources("AWS::Lambda::EventSourceMapping"):
+        if _mapping_source(templates, mapping)[0] not in ("sqs", "kinesis", "dynamodb"):
+            continue
+        if "ReportBatchItemFailures" not in (mapping.properties.get("FunctionResponseTypes") or []):
+            yield (
+                mapping,
+                "without partial batch responses one failing record makes the whole batch "
+                "retry, reprocessing records that succeeded.",
+                "Properties.FunctionResponseTypes",
+            )
+
+
+def _stateful_not_retained(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    for resource in templates.resources(*STATEFUL_TYPES):
+        deletion = resource.body.get("DeletionPolicy", "Delete")
+        replace = resource.body.get("UpdateReplacePolicy", "Delete")
+        if deletion not in RETAINING_POLICIES or replace not in RETAINING_POLICIES:
+            yield (
+                resource,
+                f"DeletionPolicy {deletion} / UpdateReplacePolicy {replace}: deleting the stack "
+                "or replacing the resource deletes its data.",
+                "DeletionPolicy",
+            )
+
+
+def _async_without_destination(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
+    invoked: dict[tuple[str, str], str] = {}
+    for permission in templates.resources("AWS::Lambda::Permission"):
+        principal = permission.properties.get("Principal")
+        if principal in ASYNC_PRINCIPALS:
+            ref = templates.function_ref(
+                permission.stack, permission.properties.get("FunctionName")
+            )
+            if ref is not None:
+                invoked.setdefault((permission.stack, ref.function), str(principal))
+    for subscription in templates.resources("AWS::SNS::Subscription"):
+        if subscription.properties.get("Protocol") == "lambda":
+            ref = templates.function_ref(
+                subscription.stack, subscription.properties.get("Endpoint")
+            )
+            if ref is not None:
+                invoked.setdefault((subscription.stack, ref.function), "sns.amazonaws.com")
+    destinations = set()
+    for config in templates.resources("AWS::Lambda::EventInvokeConfig"):
+        if ((config.properties.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        ):
+            ref = templates.function_ref(config.stack, config.properties.get("FunctionName"))
+            if ref is not None:
+                destinations.add((config.stack, ref.function))
+    for (stack, function_id), principal in invoked.items():
+        function = templates.get(stack, function_id)
+        if function is None or (stack, function_id) in destinations:
+            continue
+        if (function.properties.get("DeadLetterConfig") or {}).get("TargetArn"):
+            continue
+        yield (
+            function,
+            f"invoked asynchronously by {principal} with no on-failure destination or "
+            "dead-letter queue: events that fail every retry are lost.",
+            "Properties.DeadLetterConfig",
+        )
+
+
+def _reserved_headroom(templates: TemplateSet, options: CheckOptions) -> Iterator[Hit]:
+    reserved = [
+        (function, int(value))
+        for function in templates.resources("AWS::Lambda::Function")
+        if isinstance(value := function.properties.get("ReservedConcurrentExecutions"), int)
+    ]
+    total = sum(value for _, value in reserved)
+    left = options.account_concurrency - total
+    if reserved and left < options.min_unreserved:
+        largest, value = max(reserved, key=lambda item: item[1])
+        yield (
+            largest,
+            f"the app reserves {total} of the account's {options.account_concurrency} concurrent "
+            f"executions, leaving {left} (< {options.min_unreserved}) for every other function; "
+            f"this function reserves the most ({value}).",
+            "Properties.ReservedConcurrentExecutions",
+        )
+
+
+def _rule(
+    name: str,
+    severity: Severity,
+    title: str,
+    why: str,
+    fix: str,
+    check: Callable[[TemplateSet, CheckOptions], Iterable[Hit]],
+) -> Rule:
+    return Rule(name, severity, title, why, fix, check)
+
+
+RULES: tuple[Rule, ...] = (
+    _rule(
+        "UnqualifiedInvoke",
+        "error",
+        "Unqualified invoke of an aliased function",
+        "An event source, permission, subscription or API integration on the unqualified "
+        "function runs $LATEST: it skips the canary and is not rolled back.",
+        "Target the alias (SafeFunction.alias, or consumer=SafeFunction) instead of the function.",
+        _unqualified_invoke,
+    ),
+    _rule(
+        "AliasWithoutDeploymentGroup",
+        "error",
+        "Alias without a CodeDeploy deployment group",
+        "Without a CodeDeployLambdaAliasUpdate policy CloudFormation moves the alias to the new "
+        "version in one step: no canary, no alarms, no rollback.",
+        "Release the function with SafeFunction (or attach a LambdaDeploymentGroup).",
+        _alias_without_group,
+    ),
+    _rule(
+        "DeploymentGroupWithoutAlarms",
+        "error",
+        "Deployment group without alarms",
+        "CodeDeploy only rolls back on alarms it is given; with none, a canary is just a delay.",
+        "Give the group alarms on the new version (SafeFunction's RollbackAlarms does).",
+        _group_without_alarms,
+    ),
+    _rule(
+        "NoRollbackOnAlarm",
+        "error",
+        "Deployment group does not roll back on alarm",
+        "Without DEPLOYMENT_STOP_ON_ALARM auto-rollback an alarm leaves the alias half-shifted.",
+        "Enable auto-rollback on DEPLOYMENT_STOP_ON_ALARM (SafeFunction does).",
+        _no_rollback_on_alarm,
+    ),
+    _rule(
+        "VisibilityBelowTimeout",
+        "error",
+        "Queue visibility timeout below the function timeout",
+        "Lambda rejects such an event source mapping; if it did not, messages would be handed "
+        "to a second invocation while the first still runs.",
+        "Set the queue's visibility timeout to at least 6x the function timeout.",
+        _visibility_below_timeout,
+    ),
+    _rule(
+        "VisibilityBelowSixTimes",
+        "warning",
+        "Queue visibility timeout below 6x the timeout",
+        "AWS recommends 6x so retries and throttled batches do not reappear while in flight.",
+        "Set the queue's visibility timeout to 6x the function timeout (FifoOrderedConsumer does).",
+        _visibility_below_six,
+    ),
+    _rule(
+        "StreamWithoutFailureDestination",
+        "error",
+        "Stream source without on-failure destination",
+        "Records that exhaust retries or age are dropped silently.",
+        "Add an on-failure destination (KinesisOrderedConsumer creates an SQS queue).",
+        _stream_without_destination,
+    ),
+    _rule(
+        "StreamUnboundedRetry",
+        "error",
+        "Stream source with unbounded retry and age",
+        "A poison record blocks its shard until it expires (up to a year).",
+        "Bound MaximumRetryAttempts or MaximumRecordAgeInSeconds.",
+        _stream_unbounded,
+    ),
+    _rule(
+        "QueueWithoutDeadLetterQueue",
+        "error",
+        "Lambda-consumed queue without dead-letter queue",
+        "A failing message is retried until it expires and then disappears.",
+        "Give the queue a redrive policy (FifoOrderedConsumer creates a FIFO DLQ).",
+        _queue_without_dlq,
+    ),
+    _rule(
+        "FifoDeadLetterNotFifo",
+        "error",
+        "FIFO queue with a standard dead-letter queue",
+        "The dead-letter queue of a FIFO queue must be FIFO; the deploy fails.",
+        "Make the dead-letter queue FIFO.",
+        _fifo_dlq_not_fifo,
+    ),
+    _rule(
+        "NoPartialBatchResponse",
+        "warning",
+        "Event source without partial batch responses",
+        "One failure retries the whole batch: duplicates, and on ordered sources a stalled key.",
+        "Enable ReportBatchItemFailures and use constructs_pkg.runtime.batch in the handler.",
+        _no_partial_batch,
+    ),
+    _rule(
+        "StatefulNotRetained",
+        "error",
+        "Stateful resource deleted with the stack",
+        "Queues, streams, tables and buckets hold data that a stack deletion or a replacement "
+        "would destroy.",
+        "Use RemovalPolicy.RETAIN (the library's default) or acknowledge for throwaway stacks.",
+        _stateful_not_retained,
+    ),
+    _rule(
+        "AsyncWithoutFailureDestination",
+        "warning",
+        "Async-invoked function without failure destination",
+        "Lambda retries async events twice and then discards them.",
+        "Set on_failure (SafeFunction applies it to the alias) or a dead-letter queue.",
+        _async_without_destination,
+    ),
+    _rule(
+        "ReservedConcurrencyHeadroom",
+        "error",
+        "Reserved concurrency leaves too little unreserved",
+        "Functions without reservations share what is left; below 100 they throttle, and "
+        "Lambda refuses the reservation.",
+        "Lower reservations, raise the account limit (and CheckOptions.account_concurrency).",
+        _reserved_headroom,
+    ),
+)
