@@ -40,6 +40,8 @@ class OrderServiceStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         code = service_code()
+        # constructs_pkg.runtime (batch processing, format versions) for the handlers.
+        runtime_layer = RuntimeLayer.of(self)
 
         # Catalog: read-mostly, a custom canary (25 % for 10 minutes) -> its own
         # AWS::CodeDeploy::DeploymentConfig, shared by any function with that shape.
@@ -119,15 +121,14 @@ class OrderServiceStack(Stack):
                 "CATALOG_FUNCTION": self.catalog.alias.function_arn,
                 "PAYMENTS_FUNCTION": self.payments.alias.function_arn,
             },
+            layers=[runtime_layer],
             description="Accepts orders, prices them and takes payment",
         )
         # Orders calls the other two through their aliases, never $LATEST.
         self.catalog.grant_invoke(self.orders.function)
         self.payments.grant_invoke(self.orders.function)
 
-        # Ordered consumers. Their handlers use constructs_pkg.runtime.batch, shipped as a layer.
-        runtime_layer = RuntimeLayer.of(self)
-
+        # Ordered consumers. Their handlers use constructs_pkg.runtime.batch from the layer.
         # Order events, keyed by customer: one customer's events are projected in order.
         self.projector = SafeFunction(
             self,
@@ -149,6 +150,7 @@ class OrderServiceStack(Stack):
             retry_attempts=5,
             max_record_age=Duration.hours(1),
             record_duration=Duration.millis(20),
+            accepted_format_versions=(1,),
         )
 
         # Fulfillment jobs, grouped by order: one order's steps run one at a time, in order.
@@ -171,6 +173,7 @@ class OrderServiceStack(Stack):
             max_concurrency=20,
             max_receive_count=5,
             record_duration=Duration.millis(200),
+            accepted_format_versions=(1,),
         )
         # Both consumers are canaried, so two versions interleave on a key during a rollout.
         # The handlers accept every event and job format either version writes, so that is
@@ -181,15 +184,11 @@ class OrderServiceStack(Stack):
                 "handlers read every format both versions write",
             )
 
-        # Orders produces to both.
-        self.order_events.grant_publish(self.orders.function)
-        self.fulfillment_jobs.grant_send(self.orders.function)
-        self.orders.function.add_environment(
-            "ORDER_EVENTS_STREAM", self.order_events.stream.stream_name
-        )
-        self.orders.function.add_environment(
-            "FULFILLMENT_QUEUE_URL", self.fulfillment_jobs.queue.queue_url
-        )
+        # Orders produces to both, in format version 1: it gets PutRecord(s) / SendMessage,
+        # ORDER_EVENTS_STREAM_NAME, FULFILLMENT_JOBS_QUEUE_URL and their *_FORMAT_VERSION, and
+        # its releases wait until both consumers are released (consumers first).
+        self.order_events.add_producer(self.orders, format_version=1)
+        self.fulfillment_jobs.add_producer(self.orders, format_version=1)
         self._acknowledge_security_findings()
 
     def _acknowledge_security_findings(self) -> None:

@@ -2,31 +2,95 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
-from aws_cdk import Annotations, Duration
+import jsii
+from aws_cdk import Annotations, CfnResource, Duration, IStableAnyProducer, Lazy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct, IConstruct
 
-from constructs_pkg._validation import check_duration
+from constructs_pkg._validation import check_duration, check_number
 from constructs_pkg.consumers._target import ConsumerTarget, resolve_consumer
 from constructs_pkg.consumers.capacity import ConsumerCapacity
+from constructs_pkg.contracts.order import ReleaseOrder, env_prefix_for
 from constructs_pkg.defaults import LAMBDA_MAX_TIMEOUT_SECONDS
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.alarms import LAMBDA_NAMESPACE, add_alarm
+
+#: Template metadata key read by ``constructs-pkg plan``.
+PLAN_METADATA_KEY = "constructs_pkg:consumer"
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@jsii.implements(IStableAnyProducer)
+class _Produce:
+    """A Lazy value computed at synth time (after every add_producer call)."""
+
+    def __init__(self, produce: Callable[[], Any]) -> None:
+        self._produce = produce
+
+    def produce(self) -> Any:
+        return self._produce()
+
+
+def _owner_path(target: IConstruct) -> str:
+    """Path of the function that owns an alias/version (the SafeFunction's path for its alias)."""
+    from constructs_pkg.release.safe_function import SafeFunction
+
+    scope = target.node.scope
+    if isinstance(scope, SafeFunction):
+        return scope.node.path
+    function = getattr(getattr(target, "version", None), "lambda_", None) or getattr(
+        target, "lambda_", None
+    )
+    node = getattr(function, "node", None)
+    return node.path if node is not None else target.node.path
+
+
+def _describe(value: Any) -> str:
+    node = getattr(value, "node", None)
+    return (
+        f"<{type(value).__name__} {node.path}>" if node is not None else f"<{type(value).__name__}>"
+    )
 
 
 class OrderedConsumerBase(Construct):
     """Base of :class:`KinesisOrderedConsumer` and :class:`FifoOrderedConsumer`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, consumer: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        consumer: Any,
+        accepted_format_versions: Sequence[int],
+        env_prefix: str | None,
+    ) -> None:
         super().__init__(scope, construct_id)
         #: What the event source mapping invokes (an alias or a version, never $LATEST).
         self.consumer: ConsumerTarget = resolve_consumer(consumer, path=self.node.path)
+        #: Format versions the consumer reads; producers must emit one of them.
+        self.accepted_format_versions: tuple[int, ...] = self._check_versions(
+            accepted_format_versions
+        )
+        #: Prefix of the environment variables ``add_producer`` sets on producers.
+        self.env_prefix = env_prefix or env_prefix_for(construct_id)
+        if not _ENV_NAME.match(self.env_prefix):
+            self._fail(
+                "env_prefix",
+                self.env_prefix,
+                "letters, digits and '_', starting with a letter (an environment variable name)",
+            )
+        #: Producers added with :meth:`add_producer`: (construct path, format version).
+        self.producers: list[tuple[str, int]] = []
         #: Every alarm this consumer created.
         self.alarms: list[cloudwatch.Alarm] = []
+        #: The event source mapping (set by the subclass).
+        self.event_source_mapping: lambda_.EventSourceMapping
         self._capacity: ConsumerCapacity | None = None
         if self.consumer.timeout_seconds is None:
             Annotations.of(self).add_warning_v2(
@@ -42,9 +106,109 @@ class OrderedConsumerBase(Construct):
         assert self._capacity is not None
         return self._capacity
 
+    # --- producers -------------------------------------------------------------------------
+
+    def add_producer(self, producer: Any, *, format_version: int) -> None:
+        """Wire ``producer`` to write to this consumer in ``format_version``.
+
+        Grants exactly the write actions it needs, sets ``<PREFIX>_QUEUE_URL`` (FIFO) or
+        ``<PREFIX>_STREAM_NAME`` (Kinesis) and ``<PREFIX>_FORMAT_VERSION`` in its
+        environment, and makes its release wait for the consumer's (consumers first).
+
+        Parameters
+        ----------
+        producer
+            A SafeFunction or a ``lambda.Function`` of this app.
+        format_version
+            The format it writes; must be one of ``accepted_format_versions``.
+        """
+        from constructs_pkg.release.safe_function import SafeFunction
+
+        if isinstance(producer, SafeFunction):
+            function: Any = producer.function
+            release: IConstruct = producer.alias
+        elif isinstance(producer, lambda_.Function):
+            function = release = producer
+        else:
+            self._fail(
+                "producer",
+                _describe(producer),
+                "a SafeFunction or a lambda.Function defined in this app",
+                reason="Its environment must be set, which an imported function does not allow.",
+            )
+        check_number("format_version", format_version, minimum=1, whole=True, path=self.node.path)
+        if int(format_version) not in self.accepted_format_versions:
+            self._fail(
+                "format_version",
+                format_version,
+                f"one of {list(self.accepted_format_versions)}, the versions "
+                f"{self.node.path} accepts",
+                reason=f"Producer {producer.node.path} would emit records its consumer "
+                f"{self.consumer.description} cannot read; release a consumer that accepts "
+                f"version {format_version} first.",
+            )
+        consumer_release: IConstruct = self.consumer.target
+        ReleaseOrder.of(self).add(
+            producer.node.path, _owner_path(consumer_release), path=self.node.path
+        )
+        if _owner_path(consumer_release) != producer.node.path:
+            release.node.add_dependency(consumer_release)
+        self._grant_producer(function)
+        name, value = self._producer_target()
+        function.add_environment(f"{self.env_prefix}_{name}", value)
+        function.add_environment(f"{self.env_prefix}_FORMAT_VERSION", str(int(format_version)))
+        self.producers.append((producer.node.path, int(format_version)))
+
+    def _grant_producer(self, grantee: iam.IGrantable) -> None:
+        raise NotImplementedError
+
+    def _producer_target(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def _check_versions(self, versions: Sequence[int]) -> tuple[int, ...]:
+        allowed = "a non-empty sequence of distinct whole numbers of at least 1"
+        if isinstance(versions, str | int) or not versions:
+            self._fail("accepted_format_versions", versions, allowed)
+        for version in versions:
+            if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+                self._fail("accepted_format_versions", tuple(versions), allowed)
+        if len(set(versions)) != len(versions):
+            self._fail("accepted_format_versions", tuple(versions), allowed)
+        return tuple(sorted(versions))
+
+    def _describe_for_plan(self, kind: str, source: Any) -> dict[str, Any]:
+        """Describe the consumer for ``constructs-pkg plan`` (metadata on the mapping)."""
+        capacity = self.capacity
+        safe = self.consumer.safe_function
+        return {
+            "kind": kind,
+            "path": self.node.path,
+            "consumer": safe.node.path if safe is not None else self.consumer.description,
+            "source": source,
+            "accepted_format_versions": list(self.accepted_format_versions),
+            "producers": [
+                {"producer": path, "format_version": version} for path, version in self.producers
+            ],
+            "capacity": {
+                "max_concurrent_invocations": capacity.max_concurrent_invocations,
+                "concurrency_formula": capacity.concurrency_formula,
+                "per_key_records_per_second": capacity.per_key_records_per_second,
+                "max_records_per_second": capacity.max_records_per_second,
+                "poison_stall_seconds": capacity.poison_stall_seconds,
+                "poison_stall_formula": capacity.poison_stall_formula,
+            },
+        }
+
+    def _stamp_plan_metadata(self, kind: str, source: Any) -> None:
+        cfn = self.event_source_mapping.node.default_child
+        assert isinstance(cfn, CfnResource)
+        cfn.add_metadata(
+            PLAN_METADATA_KEY, Lazy.any(_Produce(lambda: self._describe_for_plan(kind, source)))
+        )
+
     # --- helpers for subclasses ------------------------------------------------------------
 
-    def _fail(self, argument: str, value: Any, allowed: str, reason: str | None = None) -> None:
+    def _fail(self, argument: str, value: Any, allowed: str, reason: str | None = None) -> NoReturn:
         raise ConfigurationError(argument, value, allowed, path=self.node.path, reason=reason)
 
     def _reject_with_existing(self, source: str, **given: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Annotations, Duration, RemovalPolicy
@@ -103,8 +104,16 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         stuck_group_age: Duration | None = None,
         record_duration: Duration | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        accepted_format_versions: Sequence[int] = (1,),
+        env_prefix: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, consumer=consumer)
+        super().__init__(
+            scope,
+            construct_id,
+            consumer=consumer,
+            accepted_format_versions=accepted_format_versions,
+            env_prefix=env_prefix,
+        )
         path = self.node.path
         timeout = self.consumer.timeout_seconds
         if queue is not None:
@@ -308,6 +317,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 record_duration_seconds=self._record_duration(record_duration, int(batch_size)),
             )
         )
+        self._stamp_plan_metadata("sqs-fifo", self.queue.node.path)
         if receive_count is not None and receive_count < defaults.FIFO_MIN_SAFE_RECEIVE_COUNT:
             Annotations.of(self).add_warning_v2(
                 "constructs_pkg:low-receive-count",
@@ -379,3 +389,11 @@ class FifoOrderedConsumer(OrderedConsumerBase):
     def grant_send(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to send messages to the queue."""
         return self.queue.grant_send_messages(grantee)
+
+    def _grant_producer(self, grantee: iam.IGrantable) -> None:
+        self.queue.grant(grantee, "sqs:SendMessage")
+        if self.queue.encryption_master_key is not None:
+            self.queue.encryption_master_key.grant_encrypt_decrypt(grantee)
+
+    def _producer_target(self) -> tuple[str, str]:
+        return "QUEUE_URL", self.queue.queue_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jsii
@@ -109,8 +110,16 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         dead_letter_queue: sqs.IQueue | None = None,
         record_duration: Duration | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        accepted_format_versions: Sequence[int] = (1,),
+        env_prefix: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, consumer=consumer)
+        super().__init__(
+            scope,
+            construct_id,
+            consumer=consumer,
+            accepted_format_versions=accepted_format_versions,
+            env_prefix=env_prefix,
+        )
         path = self.node.path
         if stream is not None:
             self._reject_with_existing(
@@ -291,10 +300,19 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 record_duration_seconds=self._record_duration(record_duration, int(batch_size)),
             )
         )
+        self._stamp_plan_metadata("kinesis", self.stream.node.path)
 
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to put records on the stream (``kinesis:PutRecord(s)`` and more)."""
         return self.stream.grant_write(grantee)
+
+    def _grant_producer(self, grantee: iam.IGrantable) -> None:
+        self.stream.grant(grantee, "kinesis:PutRecord", "kinesis:PutRecords")
+        if self.stream.encryption_key is not None:
+            self.stream.encryption_key.grant_encrypt(grantee)
+
+    def _producer_target(self) -> tuple[str, str]:
+        return "STREAM_NAME", self.stream.stream_name
 
 
 @jsii.implements(lambda_.IEventSourceDlq)

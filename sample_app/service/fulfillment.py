@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from constructs_pkg.runtime.batch import process_fifo_batch
+from constructs_pkg.runtime.contracts import versioned
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -20,9 +21,8 @@ logger.setLevel(logging.INFO)
 STEPS = ("reserve", "pack", "ship")
 
 
-def run_step(record: Any) -> None:
-    """Run one fulfillment step of an order."""
-    job = json.loads(record["body"])
+def run_step_v1(job: dict[str, Any], record: Any) -> None:
+    """Run one fulfillment step of an order (format 1)."""
     step = job.get("step")
     if step not in STEPS:
         raise ValueError(f"unknown fulfillment step {step!r}")
@@ -32,3 +32,7 @@ def run_step(record: Any) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SQS FIFO batch entry point with a partial batch response."""
     return process_fifo_batch(event, run_step, scope="group")
+
+
+# Messages of any other format version fail and, after max_receive_count, reach the DLQ.
+run_step = versioned({1: run_step_v1}, source="sqs")

@@ -7,6 +7,8 @@ import os
 import uuid
 from typing import Any
 
+from constructs_pkg.runtime.contracts import producer_settings, put_record, send_message
+
 _clients: dict[str, Any] = {}
 
 
@@ -69,15 +71,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def publish_accepted(customer: str, order_id: str, total: int) -> None:
     """Emit the order event (keyed by customer), queue its fulfillment steps (grouped by order)."""
-    event = {"type": "OrderAccepted", "order_id": order_id, "total_cents": total}
-    _client("kinesis").put_record(
-        StreamName=os.environ["ORDER_EVENTS_STREAM"],
-        PartitionKey=customer,
-        Data=json.dumps(event).encode(),
+    events = producer_settings("ORDER_EVENTS")
+    put_record(
+        _client("kinesis"),
+        stream_name=events.target,
+        partition_key=customer,
+        payload={"type": "OrderAccepted", "order_id": order_id, "total_cents": total},
+        format_version=events.format_version,
     )
+    jobs = producer_settings("FULFILLMENT_JOBS")
     for step in ("reserve", "pack", "ship"):
-        _client("sqs").send_message(
-            QueueUrl=os.environ["FULFILLMENT_QUEUE_URL"],
-            MessageGroupId=order_id,
-            MessageBody=json.dumps({"order_id": order_id, "step": step}),
+        send_message(
+            _client("sqs"),
+            queue_url=jobs.target,
+            body={"order_id": order_id, "step": step},
+            format_version=jobs.format_version,
+            message_group_id=order_id,
         )

@@ -11,7 +11,8 @@ import json
 import logging
 from typing import Any
 
-from constructs_pkg.runtime.batch import decode_kinesis_data, process_kinesis_batch
+from constructs_pkg.runtime.batch import process_kinesis_batch
+from constructs_pkg.runtime.contracts import versioned
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
@@ -19,9 +20,8 @@ logger.setLevel(logging.INFO)
 KNOWN_EVENTS = {"OrderAccepted", "OrderCancelled"}
 
 
-def project(record: Any) -> None:
-    """Apply one order event to the customer's running totals (logged as the projection)."""
-    event = json.loads(decode_kinesis_data(record))
+def project_v1(event: dict[str, Any], record: Any) -> None:
+    """Apply one order event (format 1) to the customer's running totals (logged)."""
     kind = event.get("type")
     if kind not in KNOWN_EVENTS:
         raise ValueError(f"unknown order event type {kind!r}")
@@ -40,3 +40,7 @@ def project(record: Any) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Kinesis batch entry point with a partial batch response."""
     return process_kinesis_batch(event, project)
+
+
+# Records of any other format version fail and go to the failure destination.
+project = versioned({1: project_v1}, source="kinesis")

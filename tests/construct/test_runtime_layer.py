@@ -24,6 +24,7 @@ def test_one_layer_per_stack_with_importable_helpers():
     assert sorted(p.name for p in (python_dir / "constructs_pkg" / "runtime").glob("*.py")) == [
         "__init__.py",
         "batch.py",
+        "contracts.py",
         "smoke_hook.py",
     ]
     assert not (python_dir / "constructs_pkg" / "__init__.py").exists()
