@@ -103,7 +103,8 @@ def test_unaccepted_format_version_names_both_sides():
     with pytest.raises(
         ConfigurationError,
         match=r"\[TestStack/OrderEvents\] format_version=3 is not allowed: "
-        r"expected one of \[1, 2\], the versions TestStack/OrderEvents accepts. Producer TestStack/Orders would emit records its "
+        r"expected one of \[1, 2\], the versions TestStack/OrderEvents accepts. "
+        r"Producer TestStack/Orders would emit records its "
         r"consumer alias live of TestStack/Projector cannot read",
     ):
         events.add_producer(producer, format_version=3)
