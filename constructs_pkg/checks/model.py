@@ -78,7 +78,7 @@ class TemplateSet:
 
     def referenced(self, stack: str, value: Any) -> Resource | None:
         """Return the resource a ``Ref`` / ``Fn::GetAtt`` (possibly inside a join) points at."""
-        for logical_id in _direct_refs(value):
+        for logical_id in direct_refs(value):
             found = self.get(stack, logical_id)
             if found is not None:
                 return found
@@ -107,7 +107,7 @@ class TemplateSet:
         ]
 
 
-def _direct_refs(value: Any) -> Iterator[str]:
+def direct_refs(value: Any) -> Iterator[str]:
     """Logical ids named by Ref / GetAtt anywhere in ``value`` (depth first, in order)."""
     if isinstance(value, Mapping):
         if "Ref" in value and isinstance(value["Ref"], str):
@@ -120,10 +120,10 @@ def _direct_refs(value: Any) -> Iterator[str]:
                 yield attribute.split(".")[0]
         else:
             for item in value.values():
-                yield from _direct_refs(item)
+                yield from direct_refs(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _direct_refs(item)
+            yield from direct_refs(item)
 
 
 def _has_qualifier_suffix(value: Any) -> bool:

@@ -6,13 +6,13 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-import jsii
-from aws_cdk import Annotations, CfnResource, Duration, IStableAnyProducer, Lazy
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
+from constructs_pkg._lazy import add_lazy_metadata
 from constructs_pkg._validation import check_duration, check_number
 from constructs_pkg.consumers._target import ConsumerTarget, resolve_consumer
 from constructs_pkg.consumers.capacity import ConsumerCapacity
@@ -24,17 +24,6 @@ from constructs_pkg.release.alarms import LAMBDA_NAMESPACE, add_alarm
 #: Template metadata key read by ``constructs-pkg plan``.
 PLAN_METADATA_KEY = "constructs_pkg:consumer"
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-@jsii.implements(IStableAnyProducer)
-class _Produce:
-    """A Lazy value computed at synth time (after every add_producer call)."""
-
-    def __init__(self, produce: Callable[[], Any]) -> None:
-        self._produce = produce
-
-    def produce(self) -> Any:
-        return self._produce()
 
 
 def _owner_path(target: IConstruct) -> str:
@@ -200,10 +189,10 @@ class OrderedConsumerBase(Construct):
         }
 
     def _stamp_plan_metadata(self, kind: str, source: Any) -> None:
-        cfn = self.event_source_mapping.node.default_child
-        assert isinstance(cfn, CfnResource)
-        cfn.add_metadata(
-            PLAN_METADATA_KEY, Lazy.any(_Produce(lambda: self._describe_for_plan(kind, source)))
+        add_lazy_metadata(
+            self.event_source_mapping,
+            PLAN_METADATA_KEY,
+            lambda: self._describe_for_plan(kind, source),
         )
 
     # --- helpers for subclasses ------------------------------------------------------------

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from constructs_pkg import defaults
 from constructs_pkg._acknowledge import acknowledge, logical_id
+from constructs_pkg._lazy import add_lazy_metadata
 from constructs_pkg._validation import check_duration, check_number, is_unresolved
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release._shared import SharedRelease
@@ -33,7 +34,10 @@ from constructs_pkg.release.alarms import (
 from constructs_pkg.release.rollout import Rollout
 from constructs_pkg.release.smoke_test import SmokeTest
 
-__all__ = ["SafeFunction", "hotfix_enabled"]
+__all__ = ["RELEASE_METADATA_KEY", "SafeFunction", "hotfix_enabled"]
+
+#: Template metadata key (on the alias) read by ``constructs-pkg plan``.
+RELEASE_METADATA_KEY = "constructs_pkg:release"
 
 _ALIAS_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
 
@@ -319,6 +323,8 @@ class SafeFunction(Construct):
             self.deployment_group.add_post_hook(self.post_traffic_hook)
             _acknowledge_hook_grant(shared, self.post_traffic_hook)
 
+        add_lazy_metadata(self.alias, RELEASE_METADATA_KEY, self._describe_for_plan)
+
         if self.hotfix:
             Annotations.of(self).add_warning_v2(
                 "constructs_pkg:hotfix",
@@ -326,6 +332,24 @@ class SafeFunction(Construct):
                 f"ignored (was: {requested_rollout.describe()}). Smoke tests still run. The next "
                 f"deploy without -c {defaults.HOTFIX_CONTEXT_KEY}=true restores the rollout.",
             )
+
+    def _describe_for_plan(self) -> dict[str, Any]:
+        """Describe the release for ``constructs-pkg plan`` (metadata on the alias)."""
+        return {
+            "path": self.node.path,
+            "alias": self.alias.alias_name,
+            "rollout": {
+                "kind": self.rollout.kind,
+                "percent": self.rollout.percent,
+                "interval_minutes": self.rollout.interval_minutes,
+                "description": self.rollout.describe(),
+                "timeline": [[step.minute, step.percent] for step in self.rollout.timeline()],
+            },
+            "hotfix": self.hotfix,
+            "alarms": [alarm.node.path for alarm in self._alarms],
+            "alarm_window_minutes": self.alarm_config.window_minutes,
+            "smoke_test": self.smoke_test_hook is not None,
+        }
 
     # --- validation ------------------------------------------------------------------------
 

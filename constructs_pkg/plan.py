@@ -1,0 +1,272 @@
+"""Release plan of a synthesized cloud assembly, and the hazards since a baseline.
+
+Reads ``cdk.out`` (``manifest.json`` and the stack templates) only, so it runs in CI
+without the app's code: rollouts and consumers are described by the
+``constructs_pkg:release`` / ``constructs_pkg:consumer`` metadata the constructs write.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from constructs_pkg.checks.model import STATEFUL_TYPES, TemplateSet, direct_refs
+
+__all__ = ["Assembly", "Hazard", "Plan", "build_plan", "load_assembly"]
+
+RELEASE_KEY = "constructs_pkg:release"
+CONSUMER_KEY = "constructs_pkg:consumer"
+#: Resource types through which a function uses another resource.
+_USER_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping", "AWS::IAM::Policy")
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The stacks of a cloud assembly: display name -> template."""
+
+    directory: str
+    templates: dict[str, Mapping[str, Any]]
+
+
+def load_assembly(directory: str | Path) -> Assembly:
+    """Read ``manifest.json`` of a cloud assembly and every stack template it lists."""
+    root = Path(directory)
+    manifest_path = root / "manifest.json"
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"{root} is not a cloud assembly: no manifest.json (run cdk synth)")
+    manifest = json.loads(manifest_path.read_text())
+    templates: dict[str, Mapping[str, Any]] = {}
+    for name, artifact in sorted((manifest.get("artifacts") or {}).items()):
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        template_file = (artifact.get("properties") or {}).get("templateFile")
+        if not template_file:
+            raise ValueError(f"stack artifact {name} in {manifest_path} has no templateFile")
+        display = artifact.get("displayName", name)
+        templates[display] = json.loads((root / template_file).read_text())
+    return Assembly(str(root), templates)
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """Something in this release that can break while old and new code run side by side."""
+
+    kind: str  # decommission | format-dropped | less-safe-rollout
+    stack: str
+    subject: str
+    message: str
+
+
+@dataclass
+class Plan:
+    """What a release will do, per stack, and the hazards found against a baseline."""
+
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    consumers: list[dict[str, Any]] = field(default_factory=list)
+    order: list[dict[str, Any]] = field(default_factory=list)
+    hazards: list[Hazard] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (``constructs-pkg plan --json``)."""
+        return {
+            "releases": self.releases,
+            "consumers": self.consumers,
+            "release_order": self.order,
+            "hazards": [asdict(h) for h in self.hazards],
+        }
+
+    def render(self) -> str:
+        """Human-readable text (the default output)."""
+        lines: list[str] = []
+        for stack in sorted(
+            {r["stack"] for r in self.releases} | {c["stack"] for c in self.consumers}
+        ):
+            lines.append(f"Stack {stack}")
+            releases = [r for r in self.releases if r["stack"] == stack]
+            if releases:
+                lines.append("  Releases")
+            for release in releases:
+                rollout = release["rollout"]["description"]
+                lines.append(f"    {release['path']} (alias {release['alias']}): {rollout}")
+                steps = ", ".join(
+                    f"{pct}% at t{'+' + str(minute) + ' min' if minute else '0'}"
+                    for minute, pct in release["rollout"]["timeline"]
+                )
+                lines.append(f"      timeline: {steps}")
+                lines.append(
+                    f"      rollback alarms: {len(release['alarms'])}, need "
+                    f"{release['alarm_window_minutes']} min of data"
+                    + (" (IGNORED: hotfix deploy)" if release["hotfix"] else "")
+                )
+                lines.append(f"      worst-case exposure: {release['exposure']}")
+            consumers = [c for c in self.consumers if c["stack"] == stack]
+            if consumers:
+                lines.append("  Ordered consumers")
+            for consumer in consumers:
+                capacity = consumer["capacity"]
+                lines.append(
+                    f"    {consumer['path']} ({consumer['kind']}) -> {consumer['consumer']}, "
+                    f"accepts format versions {consumer['accepted_format_versions']}"
+                )
+                # None values are not rendered into template metadata: use .get
+                concurrency = capacity.get("max_concurrent_invocations", "unbounded")
+                lines.append(
+                    f"      max concurrency {concurrency} "
+                    f"({capacity['concurrency_formula']}); poison-record stall "
+                    f"{_seconds(capacity.get('poison_stall_seconds'))} "
+                    f"({capacity['poison_stall_formula']})"
+                )
+        if self.order:
+            lines.append("Release order (consumers first)")
+            for edge in self.order:
+                lines.append(
+                    f"  {edge['producer']} after {edge['consumer']} "
+                    f"(format {edge['format_version']} via {edge['via']})"
+                )
+        if self.hazards:
+            lines.append(f"HAZARDS ({len(self.hazards)})")
+            for hazard in self.hazards:
+                lines.append(f"  [{hazard.kind}] {hazard.stack}: {hazard.message}")
+        else:
+            lines.append("No hazards found.")
+        return "\n".join(lines)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "unbounded/unknown"
+    return f"{value / 60:.3g} min" if value >= 120 else f"{value:g} s"
+
+
+def _exposure(release: dict[str, Any]) -> str:
+    """Share of traffic the new version can serve before an alarm can stop it."""
+    if release["hotfix"]:
+        return "100% of requests: alarms are ignored in a hotfix deploy"
+    if not release["alarms"]:
+        return "100% of requests: no rollback alarms"
+    window = release["alarm_window_minutes"]
+    share = 0
+    for minute, percent in release["rollout"]["timeline"]:
+        if minute <= window:
+            share = percent
+    return f"{share}% of requests for {window} min before an alarm can roll back"
+
+
+def _metadata(templates: Mapping[str, Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+    found = []
+    for stack, template in templates.items():
+        for logical_id, resource in (template.get("Resources") or {}).items():
+            data = (resource.get("Metadata") or {}).get(key)
+            if isinstance(data, dict):
+                found.append({**data, "stack": stack, "logical_id": logical_id})
+    return found
+
+
+def build_plan(assembly: Assembly, baseline: Assembly | None = None) -> Plan:
+    """Describe ``assembly``'s release; with ``baseline``, find the hazards since it."""
+    plan = Plan()
+    for release in _metadata(assembly.templates, RELEASE_KEY):
+        release["exposure"] = _exposure(release)
+        plan.releases.append(release)
+    plan.consumers = _metadata(assembly.templates, CONSUMER_KEY)
+    for consumer in plan.consumers:
+        for producer in consumer.get("producers", []):
+            plan.order.append(
+                {
+                    "producer": producer["producer"],
+                    "consumer": consumer["consumer"],
+                    "format_version": producer["format_version"],
+                    "via": consumer["path"],
+                }
+            )
+    if baseline is not None:
+        plan.hazards = (
+            _decommission_hazards(assembly, baseline)
+            + _format_hazards(plan.consumers, _metadata(baseline.templates, CONSUMER_KEY))
+            + _rollout_hazards(plan.releases, _metadata(baseline.templates, RELEASE_KEY))
+        )
+    return plan
+
+
+def _decommission_hazards(assembly: Assembly, baseline: Assembly) -> list[Hazard]:
+    hazards = []
+    old = TemplateSet(baseline.templates)
+    for resource in old.resources(*STATEFUL_TYPES):
+        current = assembly.templates.get(resource.stack, {}).get("Resources", {})
+        if resource.logical_id in current:
+            continue
+        users = sorted(
+            user.logical_id
+            for user in old.resources(*_USER_TYPES)
+            if user.stack == resource.stack and resource.logical_id in set(direct_refs(user.body))
+        )
+        if users:
+            policy = resource.body.get("DeletionPolicy", "Delete")
+            hazards.append(
+                Hazard(
+                    "decommission",
+                    resource.stack,
+                    resource.logical_id,
+                    f"{resource.type} {resource.logical_id} is removed (DeletionPolicy {policy}) "
+                    f"while the baseline still uses it from {', '.join(users)}: old code runs "
+                    "until its alias shifts, so remove the reference in one release and the "
+                    "resource in a later one.",
+                )
+            )
+    return hazards
+
+
+def _format_hazards(current: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> list[Hazard]:
+    hazards = []
+    now = {c["path"]: c for c in current}
+    for old in baseline:
+        new = now.get(old["path"])
+        if new is None:
+            continue
+        accepted = set(new.get("accepted_format_versions", []))
+        for producer in old.get("producers", []):
+            version = producer["format_version"]
+            if version not in accepted:
+                hazards.append(
+                    Hazard(
+                        "format-dropped",
+                        old["stack"],
+                        old["path"],
+                        f"{old['path']} no longer accepts format version {version}, which "
+                        f"{producer['producer']} emits in the baseline: records in flight and "
+                        "the producer's old version still write it. Move the producer to a newer "
+                        "version first, drop the old one in a later release.",
+                    )
+                )
+    return hazards
+
+
+def _rollout_hazards(current: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> list[Hazard]:
+    hazards = []
+    before = {r["path"]: r for r in baseline}
+    for release in current:
+        old = before.get(release["path"])
+        if old is None:
+            continue
+        reasons = []
+        if len(release["alarms"]) < len(old["alarms"]):
+            reasons.append(
+                f"rollback alarms went from {len(old['alarms'])} to {len(release['alarms'])}"
+            )
+        if release["rollout"]["kind"] == "all_at_once" and old["rollout"]["kind"] != "all_at_once":
+            reasons.append(f"the rollout became all at once (was {old['rollout']['description']})")
+        if release["hotfix"] and not old["hotfix"]:
+            reasons.append("this is a hotfix deploy: alarms are ignored")
+        if reasons:
+            hazards.append(
+                Hazard(
+                    "less-safe-rollout",
+                    release["stack"],
+                    release["path"],
+                    f"{release['path']} is released less safely: {'; '.join(reasons)}.",
+                )
+            )
+    return hazards

@@ -1,0 +1,93 @@
+"""constructs-pkg plan on assemblies synthesized here: the plan, and every baseline hazard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_sqs as sqs
+
+from constructs_pkg import FifoOrderedConsumer, RollbackAlarms, Rollout, SafeFunction
+from constructs_pkg.cli import main
+from tests.cdk_helpers import CDK_CONTEXT, TEST_ENV, function_kwargs
+
+
+def _synth(outdir: Path, *, release: int) -> Path:
+    """Release 1 (baseline) or 2 (the next one, which trips every hazard)."""
+    app = App(outdir=str(outdir), analytics_reporting=False, context=CDK_CONTEXT)
+    stack = Stack(app, "Shop", env=TEST_ENV)
+    worker = SafeFunction(stack, "Worker", **function_kwargs(timeout=Duration.seconds(20)))
+    orders = SafeFunction(
+        stack,
+        "Orders",
+        **function_kwargs(),
+        rollout=Rollout.canary() if release == 1 else Rollout.all_at_once(),
+        alarms=RollbackAlarms(p99_latency=Duration.seconds(2) if release == 1 else None),
+    )
+    jobs = FifoOrderedConsumer(
+        stack, "Jobs", consumer=worker, accepted_format_versions=(1, 2) if release == 1 else (2,)
+    )
+    jobs.add_producer(orders, format_version=1 if release == 1 else 2)
+    if release == 1:
+        legacy = sqs.Queue(stack, "Legacy", removal_policy=RemovalPolicy.RETAIN)
+        legacy.grant_send_messages(orders.function)
+    app.synth()
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def assemblies(tmp_path_factory):
+    base = tmp_path_factory.mktemp("assemblies")
+    return _synth(base / "v1", release=1), _synth(base / "v2", release=2)
+
+
+def test_plan_prints_timeline_alarms_exposure_capacity_and_order(assemblies, capsys):
+    baseline, _ = assemblies
+    assert main(["plan", str(baseline)]) == 0
+    out = capsys.readouterr().out
+    assert "Shop/Orders (alias live): canary: 10% for 5 minutes, then 100%" in out
+    assert "timeline: 10% at t0, 100% at t+5 min" in out
+    assert "rollback alarms: 2, need 1 min of data" in out
+    assert "worst-case exposure: 10% of requests for 1 min before an alarm can roll back" in out
+    assert "Shop/Jobs (sqs-fifo) -> Shop/Worker, accepts format versions [1, 2]" in out
+    assert "poison-record stall 10 min (max_receive_count 5 x visibility timeout 120 s)" in out
+    assert "Shop/Orders after Shop/Worker (format 1 via Shop/Jobs)" in out
+    assert out.rstrip().endswith("No hazards found.")
+
+
+def test_same_release_has_no_hazards(assemblies, capsys):
+    baseline, _ = assemblies
+    assert main(["plan", str(baseline), "--baseline", str(baseline)]) == 0
+
+
+def test_every_hazard_against_the_baseline(assemblies, capsys):
+    baseline, new = assemblies
+    assert main(["plan", str(new), "--baseline", str(baseline), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    kinds = {h["kind"]: h for h in report["hazards"]}
+    assert set(kinds) == {"decommission", "format-dropped", "less-safe-rollout"}
+    assert "AWS::SQS::Queue Legacy" in kinds["decommission"]["message"]
+    assert "while the baseline still uses it from Orders" in kinds["decommission"]["message"]
+    assert (
+        "no longer accepts format version 1, which Shop/Orders emits"
+        in kinds["format-dropped"]["message"]
+    )
+    less_safe = kinds["less-safe-rollout"]["message"]
+    assert "rollback alarms went from 2 to 1" in less_safe
+    assert "the rollout became all at once" in less_safe
+    assert report["releases"][0]["exposure"] or report["releases"][1]["exposure"]
+
+
+def test_hazards_in_text_output(assemblies, capsys):
+    baseline, new = assemblies
+    assert main(["plan", str(new), "--baseline", str(baseline)]) == 1
+    out = capsys.readouterr().out
+    assert "HAZARDS (3)" in out
+    assert "worst-case exposure: 100% of requests for 1 min before an alarm can roll back" in out
+
+
+def test_not_an_assembly_is_a_usage_error(tmp_path, capsys):
+    assert main(["plan", str(tmp_path)]) == 2
+    assert "is not a cloud assembly: no manifest.json" in capsys.readouterr().err
