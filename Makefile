@@ -13,11 +13,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth test lint typecheck unit deps python-deps node-deps lock clean
+.PHONY: synth plan test lint typecheck unit deps python-deps node-deps lock clean
 
 synth: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --no-notices --quiet
 	@echo "Synthesized to cdk.out/: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
+
+plan: synth
+	$(BIN)/constructs-pkg plan cdk.out
 
 test: python-deps lint typecheck unit
 
