@@ -326,6 +326,13 @@ class SafeFunction(Construct):
         add_lazy_metadata(self.alias, RELEASE_METADATA_KEY, self._describe_for_plan)
 
         if self.hotfix:
+            # The operator asked for this deploy to skip the alarms: do not let the
+            # deployment-safety rule block it (the warning below still says so).
+            acknowledge(
+                self,
+                "DeploymentSafety::DeploymentGroupWithoutAlarms",
+                f"hotfix deploy requested with -c {defaults.HOTFIX_CONTEXT_KEY}=true",
+            )
             Annotations.of(self).add_warning_v2(
                 "constructs_pkg:hotfix",
                 f"HOTFIX deploy: {path} shifts all traffic at once and its rollback alarms are "

@@ -163,10 +163,15 @@ def test_stream_with_one_bound_is_fine():
     assert _rules(stack) == []
 
 
-def test_hotfix_deploy_is_reported_as_a_group_without_alarms():
-    stack = Stack(new_app(context={"constructs_pkg:hotfix": "true"}), "S", env=TEST_ENV)
+def test_hotfix_deploy_is_acknowledged_not_blocked():
+    app = new_app(context={"constructs_pkg:hotfix": "true"})
+    stack = Stack(app, "S", env=TEST_ENV)
     SafeFunction(stack, "Fn", **function_kwargs())
-    assert _rules(stack) == ["DeploymentGroupWithoutAlarms"]
+    report = DeploymentSafetyChecks().validate_scope(stack)
+    assert report.findings == ()
+    assert [f.rule_id for f in report.acknowledged] == ["DeploymentGroupWithoutAlarms"]
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+    app.synth()  # an emergency deploy is not blocked by the safety rules
 
 
 @pytest.mark.parametrize(("through_alias", "fires"), [(False, True), (True, False)])
