@@ -26,20 +26,6 @@ PLAN_METADATA_KEY = "constructs_pkg:consumer"
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _owner_path(target: IConstruct) -> str:
-    """Path of the function that owns an alias/version (the SafeFunction's path for its alias)."""
-    from constructs_pkg.release.safe_function import SafeFunction
-
-    scope = target.node.scope
-    if isinstance(scope, SafeFunction):
-        return scope.node.path
-    function = getattr(getattr(target, "version", None), "lambda_", None) or getattr(
-        target, "lambda_", None
-    )
-    node = getattr(function, "node", None)
-    return node.path if node is not None else target.node.path
-
-
 def _describe(value: Any) -> str:
     node = getattr(value, "node", None)
     return (
@@ -136,12 +122,10 @@ class OrderedConsumerBase(Construct):
                 f"{self.consumer.description} cannot read; release a consumer that accepts "
                 f"version {format_version} first.",
             )
-        consumer_release: IConstruct = self.consumer.target
-        ReleaseOrder.of(self).add(
-            producer.node.path, _owner_path(consumer_release), path=self.node.path
-        )
-        if _owner_path(consumer_release) != producer.node.path:
-            release.node.add_dependency(consumer_release)
+        owner = self.consumer.owner_path
+        ReleaseOrder.of(self).add(producer.node.path, owner, path=self.node.path)
+        if owner != producer.node.path:
+            release.node.add_dependency(self.consumer.target)
         self._grant_producer(function)
         name, value = self._producer_target()
         function.add_environment(f"{self.env_prefix}_{name}", value)
@@ -224,8 +208,7 @@ class OrderedConsumerBase(Construct):
             )
             if not value.is_unresolved():
                 return value.to_milliseconds() / 1000.0
-        timeout = self.consumer.timeout_seconds or float(LAMBDA_MAX_TIMEOUT_SECONDS)
-        return timeout / max(int(batch_size), 1)
+        return self.consumer.assumed_timeout_seconds / max(int(batch_size), 1)
 
     def _grant_consumer(self, grant: Callable[[iam.IGrantable], iam.Grant], what: str) -> None:
         """Grant the consumer ``what``; warn instead when it has no role we can change."""

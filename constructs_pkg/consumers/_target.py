@@ -29,6 +29,16 @@ class ConsumerTarget:
     timeout_seconds: float | None
     reserved_concurrency: int | None
     description: str
+    #: Construct path of the releasable unit that owns the target: the SafeFunction for its
+    #: alias, else the function of the alias/version.
+    owner_path: str
+
+    @property
+    def assumed_timeout_seconds(self) -> float:
+        """The timeout, or Lambda's 900 s maximum when it cannot be read (worst case)."""
+        if self.timeout_seconds is None:
+            return float(defaults.LAMBDA_MAX_TIMEOUT_SECONDS)
+        return self.timeout_seconds
 
 
 def resolve_consumer(consumer: Any, *, path: str) -> ConsumerTarget:
@@ -61,7 +71,8 @@ def resolve_consumer(consumer: Any, *, path: str) -> ConsumerTarget:
             "(its alias is used) or an alias.",
         )
     timeout, reserved = _function_settings(function)
-    return ConsumerTarget(target, safe, timeout, reserved, description)
+    owner = safe if safe is not None else function
+    return ConsumerTarget(target, safe, timeout, reserved, description, owner.node.path)
 
 
 def _is_alias(value: Any) -> bool:

@@ -116,6 +116,10 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         )
         path = self.node.path
         timeout = self.consumer.timeout_seconds
+        # The visibility timeout this construct gives a queue it creates (6x the timeout).
+        derived_visibility = (
+            self.consumer.assumed_timeout_seconds * defaults.FIFO_VISIBILITY_TIMEOUT_FACTOR
+        )
         if queue is not None:
             self._reject_with_existing(
                 "queue",
@@ -200,10 +204,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             )
 
         if queue is None:
-            visibility = visibility_timeout or Duration.seconds(
-                (timeout or defaults.LAMBDA_MAX_TIMEOUT_SECONDS)
-                * defaults.FIFO_VISIBILITY_TIMEOUT_FACTOR
-            )
+            visibility = visibility_timeout or Duration.seconds(derived_visibility)
             check_duration(
                 "visibility_timeout",
                 visibility,
@@ -292,10 +293,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         if stuck_group_age is not None:
             check_duration("stuck_group_age", stuck_group_age, minimum_seconds=60, path=path)
         # Unknown visibility (imported queue): assume the one this construct would create.
-        assumed_visibility = visibility_seconds or (
-            (timeout or defaults.LAMBDA_MAX_TIMEOUT_SECONDS)
-            * defaults.FIFO_VISIBILITY_TIMEOUT_FACTOR
-        )
+        assumed_visibility = visibility_seconds or derived_visibility
         stuck_seconds = seconds(stuck_group_age) or (
             assumed_visibility * defaults.STUCK_GROUP_VISIBILITY_TIMEOUTS
         )

@@ -295,8 +295,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 max_record_age_seconds=age_seconds
                 if age_seconds is not None
                 else retention_seconds,
-                timeout_seconds=self.consumer.timeout_seconds
-                or defaults.LAMBDA_MAX_TIMEOUT_SECONDS,
+                timeout_seconds=self.consumer.assumed_timeout_seconds,
                 record_duration_seconds=self._record_duration(record_duration, int(batch_size)),
             )
         )
