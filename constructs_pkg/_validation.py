@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_cdk import Duration, Token
 
+from constructs_pkg import defaults
 from constructs_pkg.errors import ConfigurationError
 
 
@@ -23,6 +24,20 @@ def is_unresolved(value: Any) -> bool:
     if isinstance(value, float) and not math.isfinite(value):
         return False  # NaN and infinity are plain bad numbers (and would crash the jsii kernel)
     return bool(Token.is_unresolved(value))
+
+
+def seconds(value: Duration | None) -> float | None:
+    """Return the seconds of a resolved Duration; None for None or a token."""
+    if value is None or value.is_unresolved():
+        return None
+    return float(value.to_seconds())
+
+
+def function_timeout_seconds(timeout: Duration | None) -> float | None:
+    """Return a function's timeout in seconds (3 s when unset, None for a token)."""
+    if timeout is None:
+        return float(defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
+    return seconds(timeout)
 
 
 def _fmt(number: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, Token
+from aws_cdk import Token
 from aws_cdk import aws_lambda as lambda_
 
 from constructs_pkg import defaults
@@ -112,10 +112,3 @@ def _function_settings(function: Any) -> tuple[float | None, int | None]:
     if reserved is not None and Token.is_unresolved(reserved):
         reserved = None
     return timeout_seconds, None if reserved is None else int(reserved)
-
-
-def seconds(value: Duration | None) -> float | None:
-    """Seconds of a resolved Duration, None for None or a token."""
-    if value is None or value.is_unresolved():
-        return None
-    return float(value.to_seconds())

@@ -14,9 +14,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults
-from constructs_pkg._validation import check_duration, check_number, is_unresolved
+from constructs_pkg._validation import check_duration, check_number, is_unresolved, seconds
 from constructs_pkg.consumers._base import OrderedConsumerBase
-from constructs_pkg.consumers._target import Consumer, seconds
+from constructs_pkg.consumers._target import Consumer
 from constructs_pkg.consumers.capacity import fifo_capacity
 
 __all__ = ["FifoOrderedConsumer"]

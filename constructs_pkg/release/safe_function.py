@@ -23,7 +23,12 @@ from constructs import Construct
 from constructs_pkg import defaults
 from constructs_pkg._acknowledge import acknowledge, logical_id
 from constructs_pkg._lazy import add_lazy_metadata
-from constructs_pkg._validation import check_duration, check_number, is_unresolved
+from constructs_pkg._validation import (
+    check_duration,
+    check_number,
+    function_timeout_seconds,
+    is_unresolved,
+)
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release._shared import SharedRelease
 from constructs_pkg.release.alarms import (
@@ -423,13 +428,7 @@ class SafeFunction(Construct):
     def _check_alarms_fit(
         self, alarms: RollbackAlarms, rollout: Rollout, timeout: Duration | None, path: str
     ) -> None:
-        timeout_seconds = (
-            defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS
-            if timeout is None
-            else None
-            if timeout.is_unresolved()
-            else timeout.to_seconds()
-        )
+        timeout_seconds = function_timeout_seconds(timeout)
         if (
             alarms.p99_latency is not None
             and timeout_seconds is not None

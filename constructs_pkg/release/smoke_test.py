@@ -13,6 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from constructs_pkg import defaults
+from constructs_pkg._validation import function_timeout_seconds
 from constructs_pkg.errors import ConfigurationError
 
 __all__ = ["SmokeTest"]
@@ -91,10 +92,9 @@ class SmokeTest:
         target_timeout: Duration | None,
     ) -> lambda_.Function:
         """Create the hook function that smoke-tests ``target`` and allow it to invoke it."""
-        target_seconds = (
-            defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS
-            if target_timeout is None or target_timeout.is_unresolved()
-            else int(target_timeout.to_seconds())
+        # A token timeout is unknown here: size the hook for Lambda's default.
+        target_seconds = int(
+            function_timeout_seconds(target_timeout) or defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS
         )
         hook_seconds = min(
             target_seconds + defaults.SMOKE_HOOK_TIMEOUT_MARGIN_SECONDS,
