@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jsii
-from aws_cdk import CfnResource, IStableAnyProducer, Lazy
+from aws_cdk import CfnResource, IStableAnyProducer, IStableStringProducer, Lazy
 from constructs import IConstruct
 
 
@@ -17,6 +17,20 @@ class _Produce:
 
     def produce(self) -> Any:
         return self._produce()
+
+
+@jsii.implements(IStableStringProducer)
+class _ProduceString:
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
+
+    def produce(self) -> str:
+        return self._produce()
+
+
+def lazy_string(produce: Callable[[], str]) -> str:
+    """Return a string token whose value ``produce()`` computes at synth time."""
+    return Lazy.string(_ProduceString(produce))
 
 
 def add_lazy_metadata(construct: IConstruct, key: str, produce: Callable[[], Any]) -> None:

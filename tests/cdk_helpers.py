@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, CfnElement, Environment, Stack
+from aws_cdk import App, Environment, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from constructs import IConstruct
+
+from constructs_pkg._acknowledge import logical_id as library_logical_id
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -36,11 +38,9 @@ def new_stack(
 
 
 def logical_id(construct: IConstruct | None) -> str:
-    """Logical id of a construct's default CloudFormation resource."""
+    """Logical id of a construct's default CloudFormation resource (the library's helper)."""
     assert construct is not None
-    element = construct.node.default_child
-    assert isinstance(element, CfnElement)
-    return Stack.of(construct).resolve(element.logical_id)  # type: ignore[no-any-return]
+    return library_logical_id(construct)
 
 
 def inline_code(body: str = "return {'ok': True}") -> lambda_.Code:

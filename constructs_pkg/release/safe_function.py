@@ -6,8 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsii
-from aws_cdk import Annotations, Duration, IStableStringProducer, Lazy, RemovalPolicy, Size
+from aws_cdk import Annotations, Duration, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_codeguruprofiler as codeguruprofiler
@@ -22,7 +21,7 @@ from constructs import Construct
 
 from constructs_pkg import defaults
 from constructs_pkg._acknowledge import acknowledge, logical_id
-from constructs_pkg._lazy import add_lazy_metadata
+from constructs_pkg._lazy import add_lazy_metadata, lazy_string
 from constructs_pkg._validation import (
     check_duration,
     check_number,
@@ -494,17 +493,32 @@ class SafeFunction(Construct):
                 cloudwatch.Alarm.from_alarm_name(
                     self._alarm_scope,
                     "LastSlot",
-                    Lazy.string(_LastSlotName(self)),
+                    lazy_string(self._last_slot_name),
                 )
             )
         elif self._composite is None:
             self._composite = cloudwatch.CompositeAlarm(
                 self._alarm_scope,
                 "Combined",
-                alarm_rule=cloudwatch.AlarmRule.from_string(Lazy.string(_CombinedRule(self))),
+                alarm_rule=cloudwatch.AlarmRule.from_string(lazy_string(self._combined_rule)),
                 alarm_description=f"{self.node.path}: any of rollback alarms {limit} and later "
                 "(CodeDeploy takes at most 10 alarms). Rolls the deployment back.",
             )
+
+    def _last_slot_name(self) -> str:
+        """Name for the tenth alarm slot: the tenth alarm, or the composite of 10 and later."""
+        if self._composite is not None:
+            return self._composite.alarm_name
+        return self._alarms[defaults.CODEDEPLOY_MAX_ALARMS - 1].alarm_name
+
+    def _combined_rule(self) -> str:
+        """Composite alarm rule: ANY of the rollback alarms from the tenth on."""
+        tail = self._alarms[defaults.CODEDEPLOY_MAX_ALARMS - 1 :]
+        return str(
+            cloudwatch.AlarmRule.any_of(
+                *[cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in tail]
+            ).render_alarm_rule()
+        )
 
     # --- grants and metrics ----------------------------------------------------------------
 
@@ -544,36 +558,6 @@ class SafeFunction(Construct):
     def metric_throttles(self) -> cloudwatch.Metric:
         """Sum of ``Throttles`` on the alias (throttled requests run no version)."""
         return self.metric("Throttles", statistic="Sum")
-
-
-@jsii.implements(IStableStringProducer)
-class _LastSlotName:
-    """Lazy producer of the tenth alarm slot's name: the tenth alarm or the composite."""
-
-    def __init__(self, owner: SafeFunction) -> None:
-        self._owner = owner
-
-    def produce(self) -> str:
-        owner = self._owner
-        if owner._composite is not None:
-            return owner._composite.alarm_name
-        return owner._alarms[defaults.CODEDEPLOY_MAX_ALARMS - 1].alarm_name
-
-
-@jsii.implements(IStableStringProducer)
-class _CombinedRule:
-    """Lazy producer of the composite alarm rule over alarms 10 and later."""
-
-    def __init__(self, owner: SafeFunction) -> None:
-        self._owner = owner
-
-    def produce(self) -> str:
-        tail = self._owner._alarms[defaults.CODEDEPLOY_MAX_ALARMS - 1 :]
-        return str(
-            cloudwatch.AlarmRule.any_of(
-                *[cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in tail]
-            ).render_alarm_rule()
-        )
 
 
 def _acknowledge_hook_grant(shared: SharedRelease, hook: lambda_.Function) -> None:
