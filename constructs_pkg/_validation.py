@@ -7,7 +7,7 @@ at deploy time and are CloudFormation's to check.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from aws_cdk import Duration, Token
 
@@ -100,12 +100,17 @@ def check_duration(
     *,
     minimum_seconds: float | None = None,
     maximum_seconds: float | None = None,
-    whole_minutes: bool = False,
+    whole: Literal["seconds", "minutes", "hours"] | None = None,
     path: str | None = None,
 ) -> None:
-    """Check that ``value`` is a :class:`aws_cdk.Duration` within bounds (inclusive)."""
+    """Check that ``value`` is a :class:`aws_cdk.Duration` within bounds (inclusive).
+
+    ``whole`` requires a whole number of that unit: what CloudFormation takes for the
+    property (CDK would otherwise fail with "cannot be converted into a whole number").
+    """
     if is_unresolved(value):
         return
+    whole_minutes = whole == "minutes"
     kind = "a whole number of minutes" if whole_minutes else "a Duration"
     largest = "minutes" if whole_minutes else "days"
     low = None if minimum_seconds is None else _human_seconds(minimum_seconds, largest=largest)
@@ -118,15 +123,20 @@ def check_duration(
         allowed = f"{kind} of at most {high}"
     else:
         allowed = kind
+    if whole in ("seconds", "hours"):
+        allowed += f", in whole {whole}"
     if not isinstance(value, Duration):
         raise ConfigurationError(argument, value, allowed, path=path)
     millis = value.to_milliseconds()
-    if whole_minutes and millis % 60_000 != 0:
+    if whole is not None and millis % _UNIT_MS[whole] != 0:
         raise ConfigurationError(argument, value, allowed, path=path)
     if minimum_seconds is not None and millis < minimum_seconds * 1000:
         raise ConfigurationError(argument, value, allowed, path=path)
     if maximum_seconds is not None and millis > maximum_seconds * 1000:
         raise ConfigurationError(argument, value, allowed, path=path)
+
+
+_UNIT_MS = {"seconds": 1000, "minutes": 60_000, "hours": 3_600_000}
 
 
 def _human_seconds(seconds: float, *, largest: str = "days") -> str:

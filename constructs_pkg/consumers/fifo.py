@@ -210,6 +210,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 visibility,
                 minimum_seconds=0,
                 maximum_seconds=defaults.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+                whole="seconds",
                 path=path,
             )
             receive_count: int | None = max_receive_count or defaults.FIFO_MAX_RECEIVE_COUNT
@@ -291,7 +292,9 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 "broken). During a release this rolls the consumer back.",
             )
         if stuck_group_age is not None:
-            check_duration("stuck_group_age", stuck_group_age, minimum_seconds=60, path=path)
+            check_duration(
+                "stuck_group_age", stuck_group_age, minimum_seconds=60, whole="seconds", path=path
+            )
         # Unknown visibility (imported queue): assume the one this construct would create.
         assumed_visibility = visibility_seconds or derived_visibility
         stuck_seconds = seconds(stuck_group_age) or (

@@ -157,6 +157,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 retention_period,
                 minimum_seconds=defaults.KINESIS_MIN_RETENTION_HOURS * 3600,
                 maximum_seconds=defaults.KINESIS_MAX_RETENTION_HOURS * 3600,
+                whole="hours",
                 path=path,
             )
         if max_record_age is not None:
@@ -165,6 +166,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 max_record_age,
                 minimum_seconds=defaults.KINESIS_MIN_RECORD_AGE_SECONDS,
                 maximum_seconds=defaults.KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS,
+                whole="seconds",
                 path=path,
             )
         elif retry_attempts == -1:
@@ -181,6 +183,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 max_batching_window,
                 minimum_seconds=0,
                 maximum_seconds=300,
+                whole="seconds",
                 path=path,
             )
         if tumbling_window is not None:
@@ -189,6 +192,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 tumbling_window,
                 minimum_seconds=0,
                 maximum_seconds=defaults.KINESIS_MAX_TUMBLING_WINDOW_SECONDS,
+                whole="seconds",
                 path=path,
             )
         if starting_position not in (

@@ -103,7 +103,7 @@ class RollbackAlarms:
             self.period,
             minimum_seconds=60,
             maximum_seconds=3600,
-            whole_minutes=True,
+            whole="minutes",
         )
         check_number(
             "RollbackAlarms(evaluation_periods)", self.evaluation_periods, minimum=1, whole=True

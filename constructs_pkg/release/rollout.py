@@ -148,7 +148,7 @@ class Rollout:
             interval,
             minimum_seconds=60,
             maximum_seconds=defaults.ROLLOUT_MAX_INTERVAL_MINUTES * 60,
-            whole_minutes=True,
+            whole="minutes",
         )
         return cls(kind, int(percent), int(interval.to_minutes()))  # percent checked above
 

@@ -389,6 +389,7 @@ class SafeFunction(Construct):
                 timeout,
                 minimum_seconds=1,
                 maximum_seconds=defaults.LAMBDA_MAX_TIMEOUT_SECONDS,
+                whole="seconds",
                 path=path,
             )
         if memory_size is not None:

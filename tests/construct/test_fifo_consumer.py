@@ -411,3 +411,19 @@ def test_removal_policy_applies_to_created_queues():
 
 def test_unresolved_numbers_are_accepted():
     _build(batch_size=Token.as_number({"Ref": "Batch"}))
+
+
+@pytest.mark.parametrize(
+    ("argument", "good", "bad"),
+    [
+        ("visibility_timeout", Duration.seconds(121), Duration.millis(120_500)),
+        ("stuck_group_age", Duration.seconds(61), Duration.millis(60_500)),
+    ],
+)
+def test_durations_in_whole_seconds(argument, good, bad):
+    _build(**{argument: good})
+    with pytest.raises(
+        ConfigurationError,
+        match=rf"\[TestStack/Jobs\] {argument}=.* is not allowed: .*, in whole seconds",
+    ):
+        _build(**{argument: bad})

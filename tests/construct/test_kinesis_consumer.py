@@ -385,3 +385,21 @@ def test_imported_function_version_warns_that_its_timeout_is_unknown():
         "/TestStack/Events",
         "/TestStack/Jobs",
     ]
+
+
+@pytest.mark.parametrize(
+    ("argument", "good", "bad", "unit"),
+    [
+        ("max_record_age", Duration.seconds(61), Duration.millis(60_500), "seconds"),
+        ("max_batching_window", Duration.seconds(1), Duration.millis(500), "seconds"),
+        ("tumbling_window", Duration.seconds(2), Duration.millis(1500), "seconds"),
+        ("retention_period", Duration.hours(25), Duration.minutes(24 * 60 + 30), "hours"),
+    ],
+)
+def test_durations_in_whole_units(argument, good, bad, unit):
+    _build(**{argument: good})
+    with pytest.raises(
+        ConfigurationError,
+        match=rf"\[TestStack/Events\] {argument}=.* is not allowed: .*, in whole {unit}",
+    ):
+        _build(**{argument: bad})

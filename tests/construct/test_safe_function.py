@@ -780,3 +780,13 @@ def test_unresolved_numbers_are_left_to_cloudformation():
     SafeFunction(
         new_stack(), "Orders", **function_kwargs(memory_size=Token.as_number({"Ref": "Memory"}))
     )
+
+
+def test_timeout_must_be_whole_seconds():
+    SafeFunction(new_stack(), "Orders", **function_kwargs(timeout=Duration.millis(2000)))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"\[TestStack/Orders\] timeout=<1 second 500 millis> is not allowed: "
+        r"expected a Duration from 1 second to 15 minutes, in whole seconds",
+    ):
+        SafeFunction(new_stack(), "Orders", **function_kwargs(timeout=Duration.millis(1500)))
