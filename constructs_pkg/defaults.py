@@ -101,3 +101,23 @@ SOURCE_QUEUE_RETENTION_DAYS: Final = 4
 #: The stuck-group alarm fires when the oldest message is older than this many visibility
 #: timeouts (a group's head message has failed that many receives).
 STUCK_GROUP_VISIBILITY_TIMEOUTS: Final = 3
+
+# --- FunctionFleet --------------------------------------------------------------------------
+
+#: Context key holding the release id of every FunctionFleet (``-c constructs_pkg:release-id=...``).
+RELEASE_ID_CONTEXT_KEY: Final = "constructs_pkg:release-id"
+#: Environment variables a fleet sets on every member.
+RELEASE_ID_ENV: Final = "RELEASE_ID"
+HANDLER_ENV: Final = "HANDLER"
+SECRETS_ENV: Final = "CONSTRUCTS_PKG_SECRETS"
+#: Members of one wave are spread over this many nested stacks (by a hash of their name).
+FLEET_STACKS_PER_WAVE: Final = 50
+#: Length of a release id derived from the code asset's hash.
+RELEASE_ID_HASH_LENGTH: Final = 12
+#: CloudFormation limits every stack (nested ones included) must stay within.
+CFN_MAX_RESOURCES: Final = 500
+CFN_MAX_PARAMETERS: Final = 200
+CFN_MAX_OUTPUTS: Final = 200
+#: CloudWatch: characters in a composite alarm rule, and an alarm name's maximum length.
+COMPOSITE_MAX_RULE_LENGTH: Final = 10_240
+ALARM_NAME_MAX_LENGTH: Final = 255

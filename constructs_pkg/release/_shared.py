@@ -21,7 +21,10 @@ class SharedRelease(Construct):
     """The CodeDeploy application, service role and custom configs of one stack.
 
     Use :meth:`of` to get the stack's instance; it is created on first use with the
-    construct id ``ConstructsPkgRelease`` directly under the stack.
+    construct id ``ConstructsPkgRelease`` directly under the top-level stack. SafeFunctions
+    in nested stacks (a FunctionFleet's members) share their top-level stack's instance;
+    CDK passes the application name, role ARN and config names in as nested-stack
+    parameters.
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -42,8 +45,10 @@ class SharedRelease(Construct):
 
     @classmethod
     def of(cls, scope: IConstruct) -> SharedRelease:
-        """Return the shared release infrastructure of ``scope``'s stack, creating it once."""
+        """Return the release infrastructure of ``scope``'s top-level stack (created once)."""
         stack = Stack.of(scope)
+        while stack.nested_stack_parent is not None:
+            stack = stack.nested_stack_parent
         existing = stack.node.try_find_child(defaults.SHARED_RELEASE_ID)
         if isinstance(existing, SharedRelease):
             return existing

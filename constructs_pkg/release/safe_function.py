@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Annotations, Duration, RemovalPolicy, Size
@@ -302,6 +302,9 @@ class SafeFunction(Construct):
         )
         self._alarm_scope = Construct(self, "RollbackAlarms")
         self._alarms: list[cloudwatch.IAlarm] = []
+        self._alarm_listeners: list[Callable[[cloudwatch.IAlarm], None]] = []
+        #: Extra fields for the plan metadata (a FunctionFleet adds its wave and release id).
+        self._plan_extras: dict[str, Any] = {}
         self._composite: cloudwatch.CompositeAlarm | None = None
         for generated in build_rollback_alarms(
             self._alarm_scope, self.alarm_config, self._metrics, subject=path
@@ -360,6 +363,7 @@ class SafeFunction(Construct):
             "alarms": [alarm.node.path for alarm in self._alarms],
             "alarm_window_minutes": self.alarm_config.window_minutes,
             "smoke_test": self.smoke_test_hook is not None,
+            **self._plan_extras,
         }
 
     # --- validation ------------------------------------------------------------------------
@@ -486,6 +490,8 @@ class SafeFunction(Construct):
                 path=self.node.path,
             )
         self._alarms.append(alarm)
+        for listener in self._alarm_listeners:
+            listener(alarm)
         if count < limit:
             self.deployment_group.add_alarm(alarm)
         elif count == limit:

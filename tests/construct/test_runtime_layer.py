@@ -25,6 +25,8 @@ def test_one_layer_per_stack_with_importable_helpers():
         "__init__.py",
         "batch.py",
         "contracts.py",
+        "dispatch.py",
+        "secrets.py",
         "smoke_hook.py",
     ]
     assert not (python_dir / "constructs_pkg" / "__init__.py").exists()
