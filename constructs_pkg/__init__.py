@@ -23,12 +23,19 @@ if TYPE_CHECKING:
         KinesisOrderedConsumer,
     )
     from constructs_pkg.errors import ConfigurationError
-    from constructs_pkg.release import RollbackAlarms, Rollout, SafeFunction, SmokeTest
+    from constructs_pkg.release import (
+        FunctionFleet,
+        RollbackAlarms,
+        Rollout,
+        SafeFunction,
+        SmokeTest,
+    )
 
 _EXPORTS = {
     "ConfigurationError": "constructs_pkg.errors",
     "ConsumerCapacity": "constructs_pkg.consumers",
     "FifoOrderedConsumer": "constructs_pkg.consumers",
+    "FunctionFleet": "constructs_pkg.release",
     "KinesisOrderedConsumer": "constructs_pkg.consumers",
     "RollbackAlarms": "constructs_pkg.release",
     "Rollout": "constructs_pkg.release",
@@ -40,6 +47,7 @@ __all__ = [
     "ConfigurationError",
     "ConsumerCapacity",
     "FifoOrderedConsumer",
+    "FunctionFleet",
     "KinesisOrderedConsumer",
     "RollbackAlarms",
     "Rollout",

@@ -1,11 +1,13 @@
 """Releasing a Lambda function: alias, CodeDeploy rollout, rollback alarms, smoke tests."""
 
 from constructs_pkg.release.alarms import ReleaseMetricFactory, RollbackAlarms
+from constructs_pkg.release.fleet import FunctionFleet
 from constructs_pkg.release.rollout import Rollout, RolloutStep
 from constructs_pkg.release.safe_function import SafeFunction, hotfix_enabled
 from constructs_pkg.release.smoke_test import SmokeTest
 
 __all__ = [
+    "FunctionFleet",
     "ReleaseMetricFactory",
     "RollbackAlarms",
     "Rollout",

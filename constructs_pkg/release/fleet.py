@@ -455,7 +455,8 @@ class FunctionFleet(Construct):
         chunk.rule_length += length
 
     def _chunk_names(self) -> list[str]:
-        return [chunk.alarm.alarm_name for group in self._stacks.values() for chunk in group.chunks]
+        # Fixed names, not references: no nested-stack outputs, and a known rule length.
+        return [chunk.name for group in self._stacks.values() for chunk in group.chunks]
 
     def _release_rule(self) -> str:
         return _any_alarm(self._chunk_names())
@@ -506,7 +507,7 @@ class FunctionFleet(Construct):
                 argument = f"context {defaults.RELEASE_ID_CONTEXT_KEY}"
                 release_id = str(from_context)
         if release_id is None:
-            derived = _derive_release_id(self._code_config)
+            derived = _derive_release_id(self._code_config, Stack.of(self))
             if derived is None:
                 raise ConfigurationError(
                     "release_id",
@@ -552,7 +553,7 @@ def _name_length(name: str) -> int:
     return len(name)
 
 
-def _derive_release_id(config: lambda_.CodeConfig) -> str | None:
+def _derive_release_id(config: lambda_.CodeConfig, stack: Stack) -> str | None:
     """First characters of the asset hash (zip or image), or of the inline code's SHA-256."""
     size = defaults.RELEASE_ID_HASH_LENGTH
     if config.s3_location is not None:
@@ -565,9 +566,13 @@ def _derive_release_id(config: lambda_.CodeConfig) -> str | None:
                 else hashlib.sha256(key.encode()).hexdigest()[:size]
             )
     if config.image is not None:
-        tag = config.image.image_uri.rsplit(":", 1)[-1]
-        if "/" not in tag and not Token.is_unresolved(tag) and tag != "latest":
-            return tag.removeprefix("sha256-")[:size]
+        # An image asset's URI is a token that resolves to {"Fn::Sub": "...repo:<hash>"}.
+        uri = stack.resolve(config.image.image_uri)
+        if isinstance(uri, dict) and isinstance(uri.get("Fn::Sub"), str):
+            uri = uri["Fn::Sub"]
+        tag = uri.rsplit(":", 1)[-1] if isinstance(uri, str) else ""
+        if re.fullmatch(r"[0-9a-f]{12,}", tag):
+            return tag[:size]
     if config.inline_code is not None and not Token.is_unresolved(config.inline_code):
         return hashlib.sha256(config.inline_code.encode()).hexdigest()[:size]
     return None
