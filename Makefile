@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth plan test lint typecheck unit deps python-deps node-deps lock clean
+.PHONY: synth plan test bench lint typecheck unit deps python-deps node-deps lock clean
 
 synth: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --no-notices --quiet
@@ -57,3 +57,7 @@ lock:
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmark (not a test): plain CDK vs FunctionFleet at N = 10, 40 and 500; see docs/performance.md.
+bench: python-deps
+	$(BIN)/python -m benchmarks.fleet_bench

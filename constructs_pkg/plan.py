@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from constructs_pkg._assembly import nested_templates
 from constructs_pkg.checks.model import STATEFUL_TYPES, TemplateSet, direct_refs
 
 __all__ = ["Assembly", "Hazard", "Plan", "build_plan", "load_assembly"]
@@ -32,7 +33,7 @@ class Assembly:
 
 
 def load_assembly(directory: str | Path) -> Assembly:
-    """Read ``manifest.json`` of a cloud assembly and every stack template it lists."""
+    """Read ``manifest.json`` of a cloud assembly, every stack template and nested template."""
     root = Path(directory)
     manifest_path = root / "manifest.json"
     if not manifest_path.is_file():
@@ -47,6 +48,9 @@ def load_assembly(directory: str | Path) -> Assembly:
             raise ValueError(f"stack artifact {name} in {manifest_path} has no templateFile")
         display = artifact.get("displayName", name)
         templates[display] = json.loads((root / template_file).read_text())
+        # Nested stacks (a FunctionFleet's members) are named <stack>/<logical id>.
+        for nested_name, _, nested in nested_templates(display, templates[display], root):
+            templates[nested_name] = nested
     return Assembly(str(root), templates)
 
 
@@ -91,6 +95,11 @@ class Plan:
             for release in releases:
                 rollout = release["rollout"]["description"]
                 lines.append(f"    {release['path']} (alias {release['alias']}): {rollout}")
+                if "fleet" in release:
+                    lines.append(
+                        f"      fleet {release['fleet']}, wave {release['wave']}, "
+                        f"release {release['release_id']}"
+                    )
                 steps = ", ".join(
                     f"{pct}% at t{'+' + str(minute) + ' min' if minute else '0'}"
                     for minute, pct in release["rollout"]["timeline"]

@@ -21,6 +21,7 @@ from aws_cdk import (
 )
 from constructs import IConstruct
 
+from constructs_pkg._assembly import nested_templates
 from constructs_pkg.checks.model import TemplateSet
 from constructs_pkg.checks.rules import PLUGIN_NAME, RULES, CheckOptions, Finding, Rule
 
@@ -128,6 +129,13 @@ class DeploymentSafetyChecks:
             name = entry.stack_construct_path
             templates[name] = json.loads(Path(entry.template_path).read_text())
             paths[name] = entry.template_path
+            # CDK hands plugins the top-level templates only: follow nested stacks.
+            directory = Path(entry.template_path).parent
+            for nested_name, nested_path, nested in nested_templates(
+                name, templates[name], directory
+            ):
+                templates[nested_name] = nested
+                paths[nested_name] = str(nested_path)
         findings = self.check(TemplateSet(templates, paths))
         rules = {rule.id: rule for rule in self._rules}
         return PolicyValidationPluginReport(

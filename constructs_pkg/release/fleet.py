@@ -635,13 +635,11 @@ def _check_environment(
 
 
 def _stack_limit_errors(stack: Stack, stacks_per_wave: int) -> list[str]:
-    """CloudFormation limits of one stack (its own resources, not deeper nested stacks)."""
+    """CloudFormation limits of one member stack (it holds no deeper nested stack)."""
     from aws_cdk import CfnOutput, CfnParameter, CfnResource
 
     resources = parameters = outputs = 0
     for construct in stack.node.find_all():
-        if Stack.of(construct) is not stack:
-            continue
         if isinstance(construct, CfnResource):
             resources += 1
         elif isinstance(construct, CfnParameter):

@@ -45,3 +45,20 @@ def test_ordered_consumers_example():
         "AWS::Lambda::EventSourceMapping", {"ScalingConfig": {"MaximumConcurrency": 20}}
     )
     assert_no_cfn_lint_errors(stack)
+
+
+def test_fleet_example():
+    from aws_cdk import NestedStack, Stack
+
+    from docs.examples import fleet
+
+    stack = fleet.build(new_app())
+    tpl = Template.from_stack(stack)
+    tpl.resource_count_is("AWS::CloudFormation::Stack", 2)
+    tpl.resource_count_is("AWS::CloudWatch::CompositeAlarm", 1)
+    nested = [c for c in stack.node.find_all() if isinstance(c, NestedStack)]
+    assert len(nested) == 2
+    for child in nested:
+        assert_no_cfn_lint_errors(child)
+    api = next(c for c in stack.node.find_all() if c.node.path.endswith("/Api/Jobs"))
+    assert isinstance(Stack.of(api), NestedStack)
