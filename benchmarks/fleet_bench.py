@@ -32,6 +32,7 @@ RUNS = [("plain", 10), ("fleet", 10), ("plain", 40), ("fleet", 40), ("fleet", 50
 
 
 def build_plain(stack: Any, n: int) -> None:
+    """Build (a): N functions in plain CDK L2s, written the usual way."""
     from aws_cdk import Duration
     from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_codedeploy as codedeploy
@@ -77,6 +78,7 @@ def build_plain(stack: Any, n: int) -> None:
 
 
 def build_fleet(stack: Any, n: int) -> None:
+    """Build (b): a FunctionFleet of N members, each with a FifoOrderedConsumer."""
     from aws_cdk import Duration
     from aws_cdk import aws_lambda as lambda_
 
@@ -118,6 +120,7 @@ def _peak_rss_mib() -> float:
 
 
 def run_one(variant: str, n: int) -> dict[str, Any]:
+    """Build and synthesize one configuration in this process; return the measurements."""
     started = time.perf_counter()
     from aws_cdk import App, Environment, Stack
 
@@ -158,6 +161,7 @@ def run_one(variant: str, n: int) -> dict[str, Any]:
 
 
 def run_all() -> list[dict[str, Any]]:
+    """Run every configuration, each in a fresh interpreter."""
     results = []
     for variant, n in RUNS:
         out = subprocess.run(
@@ -173,6 +177,7 @@ def run_all() -> list[dict[str, Any]]:
 
 
 def render(results: list[dict[str, Any]]) -> str:
+    """Return the results as a Markdown table."""
     plain = {r["n"]: r for r in results if r["variant"] == "plain"}
     lines = [
         "| variant | N | build + synth (s) | peak memory (MiB) | resources / function | "
@@ -194,6 +199,7 @@ def render(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> int:
+    """Command line entry."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", choices=["plain", "fleet"])
     parser.add_argument("--n", type=int)

@@ -33,7 +33,7 @@ def assembly(tmp_path_factory: Any) -> Path:
         app.synth()
     finally:
         os.chdir(cwd)
-    return outdir
+    return Path(outdir)
 
 
 def test_plan_reads_the_nested_member_stacks(assembly: Path) -> None:
