@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from constructs_pkg import drain
 from constructs_pkg.cli import main
@@ -29,12 +28,8 @@ def fresh_handler() -> Iterator[None]:
 
 
 @pytest.fixture
-def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("sqs", region_name=REGION)
+def sqs(mocked_aws: str) -> Any:
+    return boto3.client("sqs", region_name=mocked_aws)
 
 
 def fifo_queue(sqs: Any, bodies: list[tuple[str, str]]) -> str:

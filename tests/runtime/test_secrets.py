@@ -9,7 +9,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from constructs_pkg.runtime import secrets
 from constructs_pkg.runtime.secrets import SecretsError, load_secrets, with_secrets
@@ -25,12 +24,8 @@ def cold_start() -> Iterator[None]:
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=REGION)
+def client(mocked_aws: str) -> Any:
+    return boto3.client("secretsmanager", region_name=mocked_aws)
 
 
 class Counting:
