@@ -222,7 +222,7 @@ def sqs_record(message: Mapping[str, Any], *, queue_arn: str, region: str) -> di
     }
 
 
-def _file_message(item: Any, number: int, fifo_sequence: int) -> dict[str, Any]:
+def _file_message(item: Any, number: int) -> dict[str, Any]:
     """Return a message of an events file in the shape ReceiveMessage returns."""
     if isinstance(item, str):
         item = {"body": item}
@@ -241,7 +241,7 @@ def _file_message(item: Any, number: int, fifo_sequence: int) -> dict[str, Any]:
         attributes["MessageDeduplicationId"] = str(
             item.get("messageDeduplicationId") or hashlib.sha256(body.encode()).hexdigest()
         )
-        attributes["SequenceNumber"] = str(18_000_000_000_000_000_000 + fifo_sequence)
+        attributes["SequenceNumber"] = str(18_000_000_000_000_000_000 + number)
     raw_attributes = {
         name: {
             "StringValue": str(value["stringValue"] if isinstance(value, Mapping) else value),
@@ -271,7 +271,7 @@ def events_from_file(path: str | Path, *, batch_size: int = MAX_SQS_BATCH) -> li
         raise ValueError(f"{path}: expected an event, a list of events or a list of messages")
     if data and all(isinstance(item, Mapping) and "Records" in item for item in data):
         return [dict(item) for item in data]
-    messages = [_file_message(item, number, number) for number, item in enumerate(data, 1)]
+    messages = [_file_message(item, number) for number, item in enumerate(data, 1)]
     return [
         {"Records": [sqs_record(m, queue_arn=_LOCAL_ARN, region="local") for m in chunk]}
         for chunk in _chunks(messages, batch_size)

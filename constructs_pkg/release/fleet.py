@@ -9,7 +9,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import Duration, Names, NestedStack, Size, Stack, Token
+from aws_cdk import (
+    CfnOutput,
+    CfnParameter,
+    CfnResource,
+    Duration,
+    Names,
+    NestedStack,
+    Size,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -17,12 +27,14 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IValidation
 
 from constructs_pkg import defaults
+from constructs_pkg._lazy import lazy_string
 from constructs_pkg._validation import check_number, is_unresolved
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.alarms import RollbackAlarms
 from constructs_pkg.release.rollout import Rollout
 from constructs_pkg.release.safe_function import SafeFunction
 from constructs_pkg.release.smoke_test import SmokeTest
+from constructs_pkg.runtime_layer import RuntimeLayer
 
 __all__ = ["FunctionFleet", "Secrets"]
 
@@ -34,6 +46,8 @@ _MEMBER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PY_HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+#: Environment variables the fleet sets itself; users may not.
+_RESERVED_ENV = (defaults.RELEASE_ID_ENV, defaults.HANDLER_ENV, defaults.SECRETS_ENV)
 #: ``ALARM("")`` and `` OR `` around every child of a composite alarm rule.
 _RULE_OVERHEAD = len('ALARM("")') + len(" OR ")
 
@@ -71,7 +85,6 @@ class _MemberStack:
     stack: NestedStack
     wave: int
     bucket: int
-    members: list[SafeFunction] = field(default_factory=list)
     chunks: list[_Chunk] = field(default_factory=list)
 
 
@@ -213,7 +226,7 @@ class FunctionFleet(Construct):
         self._alias_name = alias_name
         self._secrets = _secret_env_names(secrets, argument="secrets", path=path)
         self._environment = _check_environment(
-            environment, argument="environment", path=path, reserved=self._reserved_env()
+            environment, argument="environment", path=path, reserved=_RESERVED_ENV
         )
         self._memory_size = memory_size
         self._timeout = timeout
@@ -222,8 +235,6 @@ class FunctionFleet(Construct):
         self._logging_format = logging_format
         self._layers = list(layers)
         if runtime_layer and not self.is_image:
-            from constructs_pkg.runtime_layer import RuntimeLayer
-
             self._layers.insert(0, RuntimeLayer.of(self))
         self._stacks_per_wave = int(stacks_per_wave)
         self._stacks: dict[tuple[int, int], _MemberStack] = {}
@@ -239,7 +250,7 @@ class FunctionFleet(Construct):
             self,
             "ReleaseAlarm",
             composite_alarm_name=self.release_alarm_name,
-            alarm_rule=cloudwatch.AlarmRule.from_string(_lazy_rule(self._release_rule)),
+            alarm_rule=cloudwatch.AlarmRule.from_string(lazy_string(self._release_rule)),
             alarm_description=(
                 f"{path}: any member's rollback alarm fired (release {self.release_id}). "
                 "Rolls back every member still shifting traffic."
@@ -331,7 +342,7 @@ class FunctionFleet(Construct):
                 environment,
                 argument="environment",
                 path=f"{fleet_path}/{name}",
-                reserved=self._reserved_env(),
+                reserved=_RESERVED_ENV,
             ),
             defaults.RELEASE_ID_ENV: self.release_id,
         }
@@ -385,7 +396,6 @@ class FunctionFleet(Construct):
         for alarm in member.rollback_alarms[:-1]:
             self._watch(group, alarm)
         member._alarm_listeners.append(lambda alarm: self._watch(group, alarm))
-        group.members.append(member)
         self._functions[name] = member
         self._waves[name] = int(wave)
         return member
@@ -430,29 +440,29 @@ class FunctionFleet(Construct):
             or len(chunk.children) >= defaults.COMPOSITE_MAX_CHILDREN
             or chunk.rule_length + length > defaults.COMPOSITE_MAX_RULE_LENGTH
         ):
-            index = len(group.chunks) + 1
-            chunk_name = f"{self._alarm_prefix}-w{group.wave}s{group.bucket:02d}-{index}"
-            chunk = _Chunk(
-                cloudwatch.CompositeAlarm(
-                    group.stack,
-                    f"ReleaseAlarms{index}",
-                    composite_alarm_name=chunk_name,
-                    alarm_rule=cloudwatch.AlarmRule.from_string("FALSE"),
-                    alarm_description=(
-                        f"{self.node.path}: any rollback alarm of the members in this nested "
-                        f"stack (part {index}). Part of {self.release_alarm_name}."
-                    ),
-                ),
-                chunk_name,
-            )
-            current = chunk
-            rule = _lazy_rule(lambda: _any_alarm([a.alarm_name for a in current.children]))
-            cfn = chunk.alarm.node.default_child
-            assert isinstance(cfn, cloudwatch.CfnCompositeAlarm)
-            cfn.alarm_rule = rule
+            chunk = self._new_chunk(group)
             group.chunks.append(chunk)
         chunk.children.append(alarm)
         chunk.rule_length += length
+
+    def _new_chunk(self, group: _MemberStack) -> _Chunk:
+        """Open the next composite of ``group``; its rule lists its children at synth time."""
+        index = len(group.chunks) + 1
+        name = f"{self._alarm_prefix}-w{group.wave}s{group.bucket:02d}-{index}"
+        children: list[cloudwatch.IAlarm] = []
+        alarm = cloudwatch.CompositeAlarm(
+            group.stack,
+            f"ReleaseAlarms{index}",
+            composite_alarm_name=name,
+            alarm_rule=cloudwatch.AlarmRule.from_string(
+                lazy_string(lambda: _any_alarm([a.alarm_name for a in children]))
+            ),
+            alarm_description=(
+                f"{self.node.path}: any rollback alarm of the members in this nested "
+                f"stack (part {index}). Part of {self.release_alarm_name}."
+            ),
+        )
+        return _Chunk(alarm, name, children)
 
     def _chunk_names(self) -> list[str]:
         # Fixed names, not references: no nested-stack outputs, and a known rule length.
@@ -483,9 +493,6 @@ class FunctionFleet(Construct):
         return errors
 
     # --- helpers ---------------------------------------------------------------------------
-
-    def _reserved_env(self) -> tuple[str, ...]:
-        return (defaults.RELEASE_ID_ENV, defaults.HANDLER_ENV, defaults.SECRETS_ENV)
 
     def _check_handler(self, handler: str, path: str) -> None:
         ok = isinstance(handler, str) and 0 < len(handler) <= 128
@@ -530,13 +537,6 @@ class FunctionFleet(Construct):
 
 
 # --- module helpers ----------------------------------------------------------------------------
-
-
-def _lazy_rule(produce: object) -> str:
-    from constructs_pkg._lazy import lazy_string
-
-    assert callable(produce)
-    return lazy_string(produce)
 
 
 def _any_alarm(names: Sequence[str]) -> str:
@@ -636,8 +636,6 @@ def _check_environment(
 
 def _stack_limit_errors(stack: Stack, stacks_per_wave: int) -> list[str]:
     """CloudFormation limits of one member stack (it holds no deeper nested stack)."""
-    from aws_cdk import CfnOutput, CfnParameter, CfnResource
-
     resources = parameters = outputs = 0
     for construct in stack.node.find_all():
         if isinstance(construct, CfnResource):
