@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         FunctionFleet,
         RollbackAlarms,
         Rollout,
+        RuntimeLayer,
         SafeFunction,
         SmokeTest,
     )
@@ -39,6 +40,7 @@ _EXPORTS = {
     "KinesisOrderedConsumer": "constructs_pkg.consumers",
     "RollbackAlarms": "constructs_pkg.release",
     "Rollout": "constructs_pkg.release",
+    "RuntimeLayer": "constructs_pkg.release",
     "SafeFunction": "constructs_pkg.release",
     "SmokeTest": "constructs_pkg.release",
 }
@@ -51,6 +53,7 @@ __all__ = [
     "KinesisOrderedConsumer",
     "RollbackAlarms",
     "Rollout",
+    "RuntimeLayer",
     "SafeFunction",
     "SmokeTest",
 ]

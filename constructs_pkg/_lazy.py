@@ -9,6 +9,8 @@ import jsii
 from aws_cdk import CfnResource, IStableAnyProducer, IStableStringProducer, Lazy
 from constructs import IConstruct
 
+from constructs_pkg.assembly.records import Record
+
 
 @jsii.implements(IStableAnyProducer)
 class _Produce:
@@ -33,8 +35,15 @@ def lazy_string(produce: Callable[[], str]) -> str:
     return Lazy.string(_ProduceString(produce))
 
 
-def add_lazy_metadata(construct: IConstruct, key: str, produce: Callable[[], Any]) -> None:
-    """Add metadata ``key`` to the construct's CloudFormation resource, computed at synth."""
+def add_lazy_metadata(construct: IConstruct, key: str, produce: Callable[[], Record]) -> None:
+    """Add the record ``produce()`` as metadata ``key`` of the construct's resource, at synth."""
     cfn = construct.node.default_child
     assert isinstance(cfn, CfnResource)
-    cfn.add_metadata(key, Lazy.any(_Produce(produce)))
+    cfn.add_metadata(key, Lazy.any(_Produce(lambda: produce().to_metadata())))
+
+
+def add_metadata(construct: IConstruct, record: Record) -> None:
+    """Add ``record`` (known now) as metadata of the construct's CloudFormation resource."""
+    cfn = construct.node.default_child
+    assert isinstance(cfn, CfnResource)
+    cfn.add_metadata(record.key, record.to_metadata())

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from aws_cdk import Duration, Token
 
-from constructs_pkg import defaults
+from constructs_pkg import limits
+from constructs_pkg._text import exact_duration, number
 from constructs_pkg.errors import ConfigurationError
 
 
@@ -36,12 +37,8 @@ def seconds(value: Duration | None) -> float | None:
 def function_timeout_seconds(timeout: Duration | None) -> float | None:
     """Return a function's timeout in seconds (3 s when unset, None for a token)."""
     if timeout is None:
-        return float(defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
+        return float(limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
     return seconds(timeout)
-
-
-def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def check_number(
@@ -77,11 +74,13 @@ def check_number(
     if minimum is not None and maximum is not None:
         low = "greater than" if exclusive_minimum else "from"
         joiner = " and at most " if exclusive_minimum else " to "
-        allowed = f"{kind} {low} {_fmt(minimum)}{joiner}{_fmt(maximum)}"
+        allowed = f"{kind} {low} {number(minimum)}{joiner}{number(maximum)}"
     elif minimum is not None:
-        allowed = f"{kind} {'greater than' if exclusive_minimum else 'of at least'} {_fmt(minimum)}"
+        allowed = (
+            f"{kind} {'greater than' if exclusive_minimum else 'of at least'} {number(minimum)}"
+        )
     elif maximum is not None:
-        allowed = f"{kind} of at most {_fmt(maximum)}"
+        allowed = f"{kind} of at most {number(maximum)}"
     else:
         allowed = kind
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
@@ -113,8 +112,8 @@ def check_duration(
     whole_minutes = whole == "minutes"
     kind = "a whole number of minutes" if whole_minutes else "a Duration"
     largest = "minutes" if whole_minutes else "days"
-    low = None if minimum_seconds is None else _human_seconds(minimum_seconds, largest=largest)
-    high = None if maximum_seconds is None else _human_seconds(maximum_seconds, largest=largest)
+    low = None if minimum_seconds is None else exact_duration(minimum_seconds, largest=largest)
+    high = None if maximum_seconds is None else exact_duration(maximum_seconds, largest=largest)
     if low is not None and high is not None:
         allowed = f"{kind} from {low} to {high}"
     elif low is not None:
@@ -137,14 +136,3 @@ def check_duration(
 
 
 _UNIT_MS = {"seconds": 1000, "minutes": 60_000, "hours": 3_600_000}
-
-
-def _human_seconds(seconds: float, *, largest: str = "days") -> str:
-    """``604800`` -> ``7 days``; ``90`` -> ``90 seconds``; never larger than ``largest``."""
-    units = [("day", 86400), ("hour", 3600), ("minute", 60)]
-    names = [name for name, _ in units]
-    for name, size in units[names.index(largest.rstrip("s")) :]:
-        if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
-            return f"{count} {name}" + ("s" if count != 1 else "")
-    return f"{_fmt(seconds)} second" + ("s" if seconds != 1 else "")

@@ -1,11 +1,15 @@
-"""Every literal default and service limit the library uses, in one place.
+"""Every literal default the library chooses for its users, in one place.
 
-The docs quote these names; changing one here changes the behaviour everywhere.
+The docs quote these names; changing one here changes the behaviour everywhere. What AWS
+allows is in :mod:`constructs_pkg.limits`; names that cross into Lambda are owned by
+:mod:`constructs_pkg.runtime.env`. Standard library only.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from constructs_pkg import limits
 
 # --- Release (SafeFunction, Rollout, RollbackAlarms, SmokeTest) -----------------------------
 
@@ -18,10 +22,6 @@ CANARY_INTERVAL_MINUTES: Final = 5
 #: Default step and interval of ``Rollout.linear()``.
 LINEAR_PERCENT: Final = 10
 LINEAR_INTERVAL_MINUTES: Final = 1
-#: CodeDeploy's custom-config bounds: 1-99 percent, whole minutes, at most 2880 minutes (2 days).
-ROLLOUT_MIN_PERCENT: Final = 1
-ROLLOUT_MAX_PERCENT: Final = 99
-ROLLOUT_MAX_INTERVAL_MINUTES: Final = 2880
 
 #: Roll back when more than this percentage of the new version's invocations fail ...
 ERROR_RATE_PERCENT: Final = 1.0
@@ -30,15 +30,6 @@ MIN_ERRORS: Final = 3
 #: Alarm period and evaluation periods of generated rollback alarms.
 ALARM_PERIOD_SECONDS: Final = 60
 ALARM_EVALUATION_PERIODS: Final = 1
-#: CodeDeploy accepts at most this many alarms per deployment group.
-CODEDEPLOY_MAX_ALARMS: Final = 10
-#: A CloudWatch composite alarm rule may reference at most this many alarms.
-COMPOSITE_MAX_CHILDREN: Final = 100
-
-#: Lambda's maximum function timeout, in seconds.
-LAMBDA_MAX_TIMEOUT_SECONDS: Final = 900
-#: Lambda's default function timeout, in seconds (when ``timeout`` is not given).
-LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 3
 
 #: Smoke-test hooks get the target's timeout plus this margin (capped at the Lambda maximum).
 SMOKE_HOOK_TIMEOUT_MARGIN_SECONDS: Final = 60
@@ -47,19 +38,15 @@ SMOKE_HOOK_MEMORY_MB: Final = 256
 #: Smoke payload and expectation travel in environment variables (4 KB in total per function),
 #: so each is capped well below that.
 SMOKE_MAX_JSON_BYTES: Final = 1536
-#: How long the hook keeps retrying an AccessDenied on the first invoke (IAM propagation).
-SMOKE_ACCESS_DENIED_RETRY_SECONDS: Final = 30
 
 #: Context key that switches every SafeFunction to an emergency (all-at-once, no alarms) deploy.
 HOTFIX_CONTEXT_KEY: Final = "constructs_pkg:hotfix"
-#: Id of the per-stack construct holding the shared CodeDeploy application and role.
-SHARED_RELEASE_ID: Final = "ConstructsPkgRelease"
 
 # --- Ordered consumers (KinesisOrderedConsumer, FifoOrderedConsumer) -------------------------
 
 #: Kinesis: shards of a created stream, and the stream's retention.
 KINESIS_SHARD_COUNT: Final = 1
-KINESIS_RETENTION_HOURS: Final = 24
+KINESIS_RETENTION_HOURS: Final = limits.KINESIS_MIN_RETENTION_HOURS
 #: Kinesis event source: records per batch, batches per shard in parallel.
 KINESIS_BATCH_SIZE: Final = 100
 KINESIS_PARALLELIZATION_FACTOR: Final = 1
@@ -67,36 +54,21 @@ KINESIS_PARALLELIZATION_FACTOR: Final = 1
 KINESIS_RETRY_ATTEMPTS: Final = 3
 #: ... and records older than this go to the failure destination.
 KINESIS_MAX_RECORD_AGE_SECONDS: Final = 3600
-#: Kinesis service limits for an event source mapping.
-KINESIS_MAX_BATCH_SIZE: Final = 10_000
-KINESIS_MAX_PARALLELIZATION_FACTOR: Final = 10
-KINESIS_MAX_RETRY_ATTEMPTS: Final = 10_000
-KINESIS_MIN_RECORD_AGE_SECONDS: Final = 60
-KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS: Final = 604_800
-KINESIS_MAX_TUMBLING_WINDOW_SECONDS: Final = 900
-KINESIS_MIN_RETENTION_HOURS: Final = 24
-KINESIS_MAX_RETENTION_HOURS: Final = 8760
 #: The IteratorAge alarm fires at this share of the record-age budget (or of the retention).
 ITERATOR_AGE_ALARM_SHARE: Final = 0.5
 #: ... after this many consecutive one-minute periods.
 ITERATOR_AGE_EVALUATION_PERIODS: Final = 3
 
-#: FIFO event source: messages per batch (the SQS FIFO maximum is 10).
-FIFO_BATCH_SIZE: Final = 10
-FIFO_MAX_BATCH_SIZE: Final = 10
+#: FIFO event source: messages per batch (the SQS FIFO maximum).
+FIFO_BATCH_SIZE: Final = limits.FIFO_MAX_BATCH_SIZE
 #: Receives before a message moves to the dead-letter queue; AWS recommends at least 5 so
 #: throttled receives do not dead-letter healthy messages.
 FIFO_MAX_RECEIVE_COUNT: Final = 5
 FIFO_MIN_SAFE_RECEIVE_COUNT: Final = 5
 #: The created queue's visibility timeout is this multiple of the function timeout.
 FIFO_VISIBILITY_TIMEOUT_FACTOR: Final = 6
-#: Event source mapping max_concurrency bounds.
-SQS_MIN_MAX_CONCURRENCY: Final = 2
-SQS_MAX_MAX_CONCURRENCY: Final = 1000
-SQS_MAX_VISIBILITY_TIMEOUT_SECONDS: Final = 43_200
-SQS_MAX_RECEIVE_COUNT_LIMIT: Final = 1000
 #: Retention of created source queues and of every dead-letter queue (the SQS maximum).
-DEAD_LETTER_RETENTION_DAYS: Final = 14
+DEAD_LETTER_RETENTION_DAYS: Final = limits.SQS_MAX_RETENTION_DAYS
 SOURCE_QUEUE_RETENTION_DAYS: Final = 4
 #: The stuck-group alarm fires when the oldest message is older than this many visibility
 #: timeouts (a group's head message has failed that many receives).
@@ -106,18 +78,7 @@ STUCK_GROUP_VISIBILITY_TIMEOUTS: Final = 3
 
 #: Context key holding the release id of every FunctionFleet (``-c constructs_pkg:release-id=...``).
 RELEASE_ID_CONTEXT_KEY: Final = "constructs_pkg:release-id"
-#: Environment variables a fleet sets on every member.
-RELEASE_ID_ENV: Final = "RELEASE_ID"
-HANDLER_ENV: Final = "HANDLER"
-SECRETS_ENV: Final = "CONSTRUCTS_PKG_SECRETS"
 #: Members of one wave are spread over this many nested stacks (by a hash of their name).
 FLEET_STACKS_PER_WAVE: Final = 50
 #: Length of a release id derived from the code asset's hash.
 RELEASE_ID_HASH_LENGTH: Final = 12
-#: CloudFormation limits every stack (nested ones included) must stay within.
-CFN_MAX_RESOURCES: Final = 500
-CFN_MAX_PARAMETERS: Final = 200
-CFN_MAX_OUTPUTS: Final = 200
-#: CloudWatch: characters in a composite alarm rule, and an alarm name's maximum length.
-COMPOSITE_MAX_RULE_LENGTH: Final = 10_240
-ALARM_NAME_MAX_LENGTH: Final = 255

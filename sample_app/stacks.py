@@ -15,10 +15,10 @@ from constructs_pkg import (
     KinesisOrderedConsumer,
     RollbackAlarms,
     Rollout,
+    RuntimeLayer,
     SafeFunction,
     SmokeTest,
 )
-from constructs_pkg.runtime_layer import RuntimeLayer
 
 SERVICE_CODE = Path(__file__).resolve().parent / "service"
 #: The latest Python runtime (cdk-nag AwsSolutions-L1 asks for the latest).

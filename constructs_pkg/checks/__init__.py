@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from constructs_pkg.checks.model import TemplateSet
+from constructs_pkg.assembly.model import TemplateSet
 from constructs_pkg.checks.rules import RULES, CheckOptions, Finding, Rule
 
 if TYPE_CHECKING:

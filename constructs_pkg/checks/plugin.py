@@ -21,8 +21,8 @@ from aws_cdk import (
 )
 from constructs import IConstruct
 
-from constructs_pkg._assembly import nested_templates
-from constructs_pkg.checks.model import TemplateSet
+from constructs_pkg.assembly.model import TemplateSet
+from constructs_pkg.assembly.nested import nested_templates
 from constructs_pkg.checks.rules import PLUGIN_NAME, RULES, CheckOptions, Finding, Rule
 
 __all__ = ["DeploymentSafetyChecks", "SafetyReport"]

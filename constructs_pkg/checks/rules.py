@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from constructs_pkg import defaults
-from constructs_pkg.checks.model import (
+from constructs_pkg import defaults, limits
+from constructs_pkg.assembly.model import (
     RETAINING_POLICIES,
     STATEFUL_TYPES,
     Resource,
@@ -138,7 +138,7 @@ def _function_of(templates: TemplateSet, stack: str, value: Any) -> Resource | N
 def _timeout(function: Resource | None) -> float | None:
     if function is None:
         return None
-    value = function.properties.get("Timeout", defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
+    value = function.properties.get("Timeout", limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
     return float(value) if isinstance(value, int | float) else None
 
 

@@ -13,16 +13,17 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
 from constructs_pkg._lazy import add_lazy_metadata
+from constructs_pkg._text import upper_snake
 from constructs_pkg._validation import check_duration, check_number
+from constructs_pkg.assembly.records import ConsumerRecord, ProducerRecord
 from constructs_pkg.consumers._target import ConsumerTarget, resolve_consumer
 from constructs_pkg.consumers.capacity import ConsumerCapacity
-from constructs_pkg.contracts.order import ReleaseOrder, env_prefix_for
-from constructs_pkg.defaults import LAMBDA_MAX_TIMEOUT_SECONDS
+from constructs_pkg.contracts.order import ReleaseOrder
 from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.limits import LAMBDA_MAX_TIMEOUT_SECONDS
 from constructs_pkg.release.alarms import LAMBDA_NAMESPACE, add_alarm
+from constructs_pkg.runtime.env import FORMAT_VERSION_SUFFIX
 
-#: Template metadata key read by ``constructs-pkg plan``.
-PLAN_METADATA_KEY = "constructs_pkg:consumer"
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -53,7 +54,7 @@ class OrderedConsumerBase(Construct):
             accepted_format_versions
         )
         #: Prefix of the environment variables ``add_producer`` sets on producers.
-        self.env_prefix = env_prefix or env_prefix_for(construct_id)
+        self.env_prefix = env_prefix or upper_snake(construct_id)
         if not _ENV_NAME.match(self.env_prefix):
             self._fail(
                 "env_prefix",
@@ -127,15 +128,18 @@ class OrderedConsumerBase(Construct):
         if owner != producer.node.path:
             release.node.add_dependency(self.consumer.target)
         self._grant_producer(function)
-        name, value = self._producer_target()
-        function.add_environment(f"{self.env_prefix}_{name}", value)
-        function.add_environment(f"{self.env_prefix}_FORMAT_VERSION", str(int(format_version)))
+        suffix, value = self._producer_target()
+        function.add_environment(f"{self.env_prefix}{suffix}", value)
+        function.add_environment(
+            f"{self.env_prefix}{FORMAT_VERSION_SUFFIX}", str(int(format_version))
+        )
         self.producers.append((producer.node.path, int(format_version)))
 
     def _grant_producer(self, grantee: iam.IGrantable) -> None:
         raise NotImplementedError
 
     def _producer_target(self) -> tuple[str, str]:
+        """Return the environment-variable suffix and value that name the target."""
         raise NotImplementedError
 
     def _check_versions(self, versions: Sequence[int]) -> tuple[int, ...]:
@@ -149,34 +153,25 @@ class OrderedConsumerBase(Construct):
             self._fail("accepted_format_versions", tuple(versions), allowed)
         return tuple(sorted(versions))
 
-    def _describe_for_plan(self, kind: str, source: Any) -> dict[str, Any]:
-        """Describe the consumer for ``constructs-pkg plan`` (metadata on the mapping)."""
-        capacity = self.capacity
+    def _record(self, kind: str, source: str) -> ConsumerRecord:
+        """Describe the consumer for tools (``constructs-pkg plan``; metadata on the mapping)."""
         safe = self.consumer.safe_function
-        return {
-            "kind": kind,
-            "path": self.node.path,
-            "consumer": safe.node.path if safe is not None else self.consumer.description,
-            "source": source,
-            "accepted_format_versions": list(self.accepted_format_versions),
-            "producers": [
-                {"producer": path, "format_version": version} for path, version in self.producers
-            ],
-            "capacity": {
-                "max_concurrent_invocations": capacity.max_concurrent_invocations,
-                "concurrency_formula": capacity.concurrency_formula,
-                "per_key_records_per_second": capacity.per_key_records_per_second,
-                "max_records_per_second": capacity.max_records_per_second,
-                "poison_stall_seconds": capacity.poison_stall_seconds,
-                "poison_stall_formula": capacity.poison_stall_formula,
-            },
-        }
+        return ConsumerRecord(
+            kind=kind,
+            path=self.node.path,
+            consumer=safe.node.path if safe is not None else self.consumer.description,
+            source=source,
+            accepted_format_versions=self.accepted_format_versions,
+            producers=tuple(
+                ProducerRecord(producer=path, format_version=version)
+                for path, version in self.producers
+            ),
+            capacity=self.capacity,
+        )
 
-    def _stamp_plan_metadata(self, kind: str, source: Any) -> None:
+    def _stamp_plan_metadata(self, kind: str, source: str) -> None:
         add_lazy_metadata(
-            self.event_source_mapping,
-            PLAN_METADATA_KEY,
-            lambda: self._describe_for_plan(kind, source),
+            self.event_source_mapping, ConsumerRecord.key, lambda: self._record(kind, source)
         )
 
     # --- helpers for subclasses ------------------------------------------------------------

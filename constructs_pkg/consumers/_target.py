@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import Token
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_pkg import defaults
+from constructs_pkg import limits
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.safe_function import SafeFunction
 
@@ -37,7 +37,7 @@ class ConsumerTarget:
     def assumed_timeout_seconds(self) -> float:
         """The timeout, or Lambda's 900 s maximum when it cannot be read (worst case)."""
         if self.timeout_seconds is None:
-            return float(defaults.LAMBDA_MAX_TIMEOUT_SECONDS)
+            return float(limits.LAMBDA_MAX_TIMEOUT_SECONDS)
         return self.timeout_seconds
 
 
@@ -103,7 +103,7 @@ def _function_settings(function: Any) -> tuple[float | None, int | None]:
     timeout = cfn.timeout
     timeout_seconds: float | None
     if timeout is None:
-        timeout_seconds = defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS
+        timeout_seconds = limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS
     elif Token.is_unresolved(timeout):
         timeout_seconds = None
     else:

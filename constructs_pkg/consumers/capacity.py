@@ -19,70 +19,10 @@ SQS FIFO
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from constructs_pkg.assembly.records import ConsumerCapacity
 
 __all__ = ["ConsumerCapacity", "fifo_capacity", "kinesis_capacity"]
-
-
-@dataclass(frozen=True)
-class ConsumerCapacity:
-    """What an ordered consumer can do, computed from its configuration.
-
-    Attributes
-    ----------
-    source
-        ``"kinesis"`` or ``"sqs-fifo"``.
-    max_concurrent_invocations
-        Upper bound of concurrent invocations; None when it depends on the number of
-        active message groups only (FIFO without ``max_concurrency``) or the shard count
-        is unknown (an imported stream).
-    concurrency_formula
-        How the bound is computed, in words.
-    record_duration_seconds
-        The per-record processing time the throughput figures assume.
-    per_key_records_per_second
-        Throughput of one partition key / message group (they are processed in order).
-    max_records_per_second
-        Throughput of the whole consumer at ``max_concurrent_invocations``; None if unknown.
-    poison_stall_seconds
-        Worst-case time one key or group is blocked behind a record that always fails;
-        None when unbounded.
-    poison_stall_formula
-        How the stall bound is computed, in words.
-    """
-
-    source: str
-    max_concurrent_invocations: int | None
-    concurrency_formula: str
-    record_duration_seconds: float
-    per_key_records_per_second: float
-    max_records_per_second: float | None
-    poison_stall_seconds: float | None
-    poison_stall_formula: str
-
-    def describe(self) -> str:
-        """Say it in a few lines for humans (also emitted as an info annotation at synth)."""
-        concurrency = (
-            str(self.max_concurrent_invocations)
-            if self.max_concurrent_invocations is not None
-            else "unbounded by configuration"
-        )
-        total = (
-            f"{self.max_records_per_second:g} records/s"
-            if self.max_records_per_second is not None
-            else "limited by the number of active keys"
-        )
-        stall = (
-            _human(self.poison_stall_seconds)
-            if self.poison_stall_seconds is not None
-            else "unbounded"
-        )
-        return (
-            f"{self.source} consumer capacity: max concurrency {concurrency} "
-            f"({self.concurrency_formula}); per key {self.per_key_records_per_second:g} records/s "
-            f"and in total {total} at {self.record_duration_seconds:g} s per record; a poison "
-            f"record stalls its key for at most {stall} ({self.poison_stall_formula})."
-        )
 
 
 def kinesis_capacity(
@@ -159,11 +99,3 @@ def fifo_capacity(
             f"{visibility_timeout_seconds:g} s"
         ),
     )
-
-
-def _human(total_seconds: float) -> str:
-    if total_seconds < 120:
-        return f"{total_seconds:g} s"
-    if total_seconds < 7200:
-        return f"{total_seconds / 60:.3g} min"
-    return f"{total_seconds / 3600:.3g} h"

@@ -13,11 +13,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_pkg import defaults
+from constructs_pkg import defaults, limits
 from constructs_pkg._validation import check_duration, check_number, is_unresolved, seconds
 from constructs_pkg.consumers._base import OrderedConsumerBase
 from constructs_pkg.consumers._target import Consumer
 from constructs_pkg.consumers.capacity import fifo_capacity
+from constructs_pkg.runtime.env import QUEUE_URL_SUFFIX
 
 __all__ = ["FifoOrderedConsumer"]
 
@@ -138,7 +139,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             "batch_size",
             batch_size,
             minimum=1,
-            maximum=defaults.FIFO_MAX_BATCH_SIZE,
+            maximum=limits.FIFO_MAX_BATCH_SIZE,
             whole=True,
             path=path,
         )
@@ -165,7 +166,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 "max_receive_count",
                 max_receive_count,
                 minimum=1,
-                maximum=defaults.SQS_MAX_RECEIVE_COUNT_LIMIT,
+                maximum=limits.SQS_MAX_RECEIVE_COUNT_LIMIT,
                 whole=True,
                 path=path,
             )
@@ -173,8 +174,8 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             check_number(
                 "max_concurrency",
                 max_concurrency,
-                minimum=defaults.SQS_MIN_MAX_CONCURRENCY,
-                maximum=defaults.SQS_MAX_MAX_CONCURRENCY,
+                minimum=limits.SQS_MIN_MAX_CONCURRENCY,
+                maximum=limits.SQS_MAX_MAX_CONCURRENCY,
                 whole=True,
                 path=path,
             )
@@ -209,7 +210,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 "visibility_timeout",
                 visibility,
                 minimum_seconds=0,
-                maximum_seconds=defaults.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+                maximum_seconds=limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
                 whole="seconds",
                 path=path,
             )
@@ -397,4 +398,4 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             self.queue.encryption_master_key.grant_encrypt_decrypt(grantee)
 
     def _producer_target(self) -> tuple[str, str]:
-        return "QUEUE_URL", self.queue.queue_url
+        return QUEUE_URL_SUFFIX, self.queue.queue_url

@@ -14,12 +14,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_pkg import defaults
+from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge
 from constructs_pkg._validation import check_duration, check_number, is_unresolved, seconds
 from constructs_pkg.consumers._base import OrderedConsumerBase
 from constructs_pkg.consumers._target import Consumer
 from constructs_pkg.consumers.capacity import kinesis_capacity
+from constructs_pkg.runtime.env import STREAM_NAME_SUFFIX
 
 __all__ = ["KinesisOrderedConsumer"]
 
@@ -129,7 +130,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             "batch_size",
             batch_size,
             minimum=1,
-            maximum=defaults.KINESIS_MAX_BATCH_SIZE,
+            maximum=limits.KINESIS_MAX_BATCH_SIZE,
             whole=True,
             path=path,
         )
@@ -137,7 +138,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             "parallelization_factor",
             parallelization_factor,
             minimum=1,
-            maximum=defaults.KINESIS_MAX_PARALLELIZATION_FACTOR,
+            maximum=limits.KINESIS_MAX_PARALLELIZATION_FACTOR,
             whole=True,
             path=path,
         )
@@ -145,7 +146,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             "retry_attempts",
             retry_attempts,
             minimum=-1,
-            maximum=defaults.KINESIS_MAX_RETRY_ATTEMPTS,
+            maximum=limits.KINESIS_MAX_RETRY_ATTEMPTS,
             whole=True,
             path=path,
         )
@@ -155,8 +156,8 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             check_duration(
                 "retention_period",
                 retention_period,
-                minimum_seconds=defaults.KINESIS_MIN_RETENTION_HOURS * 3600,
-                maximum_seconds=defaults.KINESIS_MAX_RETENTION_HOURS * 3600,
+                minimum_seconds=limits.KINESIS_MIN_RETENTION_HOURS * 3600,
+                maximum_seconds=limits.KINESIS_MAX_RETENTION_HOURS * 3600,
                 whole="hours",
                 path=path,
             )
@@ -164,8 +165,8 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             check_duration(
                 "max_record_age",
                 max_record_age,
-                minimum_seconds=defaults.KINESIS_MIN_RECORD_AGE_SECONDS,
-                maximum_seconds=defaults.KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS,
+                minimum_seconds=limits.KINESIS_MIN_RECORD_AGE_SECONDS,
+                maximum_seconds=limits.KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS,
                 whole="seconds",
                 path=path,
             )
@@ -191,7 +192,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 "tumbling_window",
                 tumbling_window,
                 minimum_seconds=0,
-                maximum_seconds=defaults.KINESIS_MAX_TUMBLING_WINDOW_SECONDS,
+                maximum_seconds=limits.KINESIS_MAX_TUMBLING_WINDOW_SECONDS,
                 whole="seconds",
                 path=path,
             )
@@ -315,7 +316,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
             self.stream.encryption_key.grant_encrypt(grantee)
 
     def _producer_target(self) -> tuple[str, str]:
-        return "STREAM_NAME", self.stream.stream_name
+        return STREAM_NAME_SUFFIX, self.stream.stream_name
 
 
 @jsii.implements(lambda_.IEventSourceDlq)

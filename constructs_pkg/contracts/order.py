@@ -9,14 +9,13 @@ reported with a clear error instead of CloudFormation's "circular dependency".
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from constructs import IConstruct
 
 from constructs_pkg.errors import ConfigurationError
 
-__all__ = ["ReleaseOrder", "env_prefix_for"]
+__all__ = ["ReleaseOrder"]
 
 
 class ReleaseOrder:
@@ -67,9 +66,3 @@ class ReleaseOrder:
             for nxt in sorted(self.edges.get(node, ())):
                 stack.append((nxt, [*path, nxt]))
         return None
-
-
-def env_prefix_for(construct_id: str) -> str:
-    """``OrderEvents`` -> ``ORDER_EVENTS`` (the prefix of a producer's environment variables)."""
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", construct_id)
-    return re.sub(r"[^A-Za-z0-9]+", "_", snake).strip("_").upper()

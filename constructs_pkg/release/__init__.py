@@ -2,8 +2,10 @@
 
 from constructs_pkg.release.alarms import ReleaseMetricFactory, RollbackAlarms
 from constructs_pkg.release.fleet import FunctionFleet
+from constructs_pkg.release.hotfix import hotfix_enabled
 from constructs_pkg.release.rollout import Rollout, RolloutStep
-from constructs_pkg.release.safe_function import SafeFunction, hotfix_enabled
+from constructs_pkg.release.runtime_layer import RuntimeLayer
+from constructs_pkg.release.safe_function import SafeFunction
 from constructs_pkg.release.smoke_test import SmokeTest
 
 __all__ = [
@@ -12,6 +14,7 @@ __all__ = [
     "RollbackAlarms",
     "Rollout",
     "RolloutStep",
+    "RuntimeLayer",
     "SafeFunction",
     "SmokeTest",
     "hotfix_enabled",

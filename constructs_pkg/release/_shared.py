@@ -13,8 +13,10 @@ from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
-from constructs_pkg import defaults
 from constructs_pkg.release.rollout import Rollout
+
+#: Id of the per-stack construct holding the shared CodeDeploy application and role.
+SHARED_RELEASE_ID = "ConstructsPkgRelease"
 
 
 class SharedRelease(Construct):
@@ -49,10 +51,10 @@ class SharedRelease(Construct):
         stack = Stack.of(scope)
         while stack.nested_stack_parent is not None:
             stack = stack.nested_stack_parent
-        existing = stack.node.try_find_child(defaults.SHARED_RELEASE_ID)
+        existing = stack.node.try_find_child(SHARED_RELEASE_ID)
         if isinstance(existing, SharedRelease):
             return existing
-        return cls(stack, defaults.SHARED_RELEASE_ID)
+        return cls(stack, SHARED_RELEASE_ID)
 
     def deployment_config(self, rollout: Rollout) -> codedeploy.ILambdaDeploymentConfig:
         """Return the config for ``rollout``: predefined by name, else one custom per shape."""

@@ -20,7 +20,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from constructs_pkg import defaults
+from constructs_pkg import defaults, limits
 from constructs_pkg._validation import check_duration, check_number
 
 __all__ = ["ReleaseMetricFactory", "RollbackAlarms", "add_alarm"]
@@ -94,7 +94,7 @@ class RollbackAlarms:
                 "RollbackAlarms(p99_latency)",
                 self.p99_latency,
                 minimum_seconds=0.001,
-                maximum_seconds=defaults.LAMBDA_MAX_TIMEOUT_SECONDS,
+                maximum_seconds=limits.LAMBDA_MAX_TIMEOUT_SECONDS,
             )
         if self.throttles is not None:
             check_number("RollbackAlarms(throttles)", self.throttles, minimum=0, whole=True)

@@ -26,15 +26,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IValidation
 
-from constructs_pkg import defaults
-from constructs_pkg._lazy import lazy_string
+from constructs_pkg import defaults, limits
+from constructs_pkg._lazy import add_metadata, lazy_string
+from constructs_pkg._text import upper_snake
 from constructs_pkg._validation import check_number, is_unresolved
+from constructs_pkg.assembly.records import FleetMemberRecord
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.alarms import RollbackAlarms
 from constructs_pkg.release.rollout import Rollout
+from constructs_pkg.release.runtime_layer import RuntimeLayer
 from constructs_pkg.release.safe_function import SafeFunction
 from constructs_pkg.release.smoke_test import SmokeTest
-from constructs_pkg.runtime_layer import RuntimeLayer
+from constructs_pkg.runtime.env import HANDLER_ENV, RELEASE_ID_ENV, SECRETS_ENV
 
 __all__ = ["FunctionFleet", "Secrets"]
 
@@ -47,7 +50,7 @@ _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PY_HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 #: Environment variables the fleet sets itself; users may not.
-_RESERVED_ENV = (defaults.RELEASE_ID_ENV, defaults.HANDLER_ENV, defaults.SECRETS_ENV)
+_RESERVED_ENV = (RELEASE_ID_ENV, HANDLER_ENV, SECRETS_ENV)
 #: ``ALARM("")`` and `` OR `` around every child of a composite alarm rule.
 _RULE_OVERHEAD = len('ALARM("")') + len(" OR ")
 
@@ -344,10 +347,10 @@ class FunctionFleet(Construct):
                 path=f"{fleet_path}/{name}",
                 reserved=_RESERVED_ENV,
             ),
-            defaults.RELEASE_ID_ENV: self.release_id,
+            RELEASE_ID_ENV: self.release_id,
         }
         if self.is_image:
-            env[defaults.HANDLER_ENV] = handler
+            env[HANDLER_ENV] = handler
 
         group = self._stack_for(int(wave), name)
         member = SafeFunction(
@@ -381,13 +384,19 @@ class FunctionFleet(Construct):
             for secret in member_secrets.values():
                 secret.grant_read(member.function)
             member.function.add_environment(
-                defaults.SECRETS_ENV,
+                SECRETS_ENV,
                 Stack.of(member).to_json_string(
                     {env_name: secret.secret_arn for env_name, secret in member_secrets.items()}
                 ),
             )
-        member._plan_extras.update(
-            {"fleet": self.node.path, "wave": int(wave), "release_id": self.release_id}
+        add_metadata(
+            member.alias,
+            FleetMemberRecord(
+                path=member.node.path,
+                fleet=self.node.path,
+                wave=int(wave),
+                release_id=self.release_id,
+            ),
         )
         # Release-wide rollback: this member also rolls back when any member's alarm fires.
         member.add_rollback_alarm(
@@ -437,8 +446,8 @@ class FunctionFleet(Construct):
         chunk = group.chunks[-1] if group.chunks else None
         if (
             chunk is None
-            or len(chunk.children) >= defaults.COMPOSITE_MAX_CHILDREN
-            or chunk.rule_length + length > defaults.COMPOSITE_MAX_RULE_LENGTH
+            or len(chunk.children) >= limits.COMPOSITE_MAX_CHILDREN
+            or chunk.rule_length + length > limits.COMPOSITE_MAX_RULE_LENGTH
         ):
             chunk = self._new_chunk(group)
             group.chunks.append(chunk)
@@ -476,16 +485,16 @@ class FunctionFleet(Construct):
     def _limit_errors(self) -> list[str]:
         errors: list[str] = []
         chunks = [chunk for group in self._stacks.values() for chunk in group.chunks]
-        if len(chunks) > defaults.COMPOSITE_MAX_CHILDREN:
+        if len(chunks) > limits.COMPOSITE_MAX_CHILDREN:
             errors.append(
                 f"{self.node.path}: the release alarm would combine {len(chunks)} composite "
-                f"alarms; CloudWatch allows {defaults.COMPOSITE_MAX_CHILDREN}. Split the fleet."
+                f"alarms; CloudWatch allows {limits.COMPOSITE_MAX_CHILDREN}. Split the fleet."
             )
         rule_length = sum(_RULE_OVERHEAD + len(name) for name in self._chunk_names())
-        if rule_length > defaults.COMPOSITE_MAX_RULE_LENGTH:
+        if rule_length > limits.COMPOSITE_MAX_RULE_LENGTH:
             errors.append(
                 f"{self.node.path}: the release alarm rule would be {rule_length} characters; "
-                f"CloudWatch allows {defaults.COMPOSITE_MAX_RULE_LENGTH}. Use a shorter "
+                f"CloudWatch allows {limits.COMPOSITE_MAX_RULE_LENGTH}. Use a shorter "
                 "construct path or split the fleet."
             )
         for group in self._stacks.values():
@@ -549,7 +558,7 @@ def _any_alarm(names: Sequence[str]) -> str:
 def _name_length(name: str) -> int:
     """Length of an alarm name in a rule; a generated (token) name may use the maximum."""
     if Token.is_unresolved(name):
-        return defaults.ALARM_NAME_MAX_LENGTH
+        return limits.ALARM_NAME_MAX_LENGTH
     return len(name)
 
 
@@ -578,11 +587,6 @@ def _derive_release_id(config: lambda_.CodeConfig, stack: Stack) -> str | None:
     return None
 
 
-def _upper_snake(construct_id: str) -> str:
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", construct_id)
-    return re.sub(r"[^A-Za-z0-9_]", "_", words).upper()
-
-
 def _secret_env_names(
     secrets: Secrets, *, argument: str, path: str
 ) -> dict[str, secretsmanager.ISecret]:
@@ -592,7 +596,7 @@ def _secret_env_names(
     else:
         named = {}
         for secret in secrets:
-            env_name = _upper_snake(secret.node.id)
+            env_name = upper_snake(secret.node.id)
             if env_name in named:
                 raise ConfigurationError(
                     argument,
@@ -646,9 +650,9 @@ def _stack_limit_errors(stack: Stack, stacks_per_wave: int) -> list[str]:
             outputs += 1
     errors = []
     for what, count, limit in (
-        ("resources", resources, defaults.CFN_MAX_RESOURCES),
-        ("parameters", parameters, defaults.CFN_MAX_PARAMETERS),
-        ("outputs", outputs, defaults.CFN_MAX_OUTPUTS),
+        ("resources", resources, limits.CFN_MAX_RESOURCES),
+        ("parameters", parameters, limits.CFN_MAX_PARAMETERS),
+        ("outputs", outputs, limits.CFN_MAX_OUTPUTS),
     ):
         if count > limit:
             errors.append(

@@ -8,8 +8,9 @@ from typing import Literal
 from aws_cdk import Duration
 from aws_cdk import aws_codedeploy as codedeploy
 
-from constructs_pkg import defaults
+from constructs_pkg import defaults, limits
 from constructs_pkg._validation import check_duration, check_number
+from constructs_pkg.assembly.records import RolloutRecord
 from constructs_pkg.errors import ConfigurationError
 
 __all__ = ["Rollout", "RolloutStep"]
@@ -71,15 +72,15 @@ class Rollout:
         check_number(
             f"{where}(percent)",
             self.percent,
-            minimum=defaults.ROLLOUT_MIN_PERCENT,
-            maximum=defaults.ROLLOUT_MAX_PERCENT,
+            minimum=limits.ROLLOUT_MIN_PERCENT,
+            maximum=limits.ROLLOUT_MAX_PERCENT,
             whole=True,
         )
         check_number(
             f"{where}(interval_minutes)",
             self.interval_minutes,
             minimum=1,
-            maximum=defaults.ROLLOUT_MAX_INTERVAL_MINUTES,
+            maximum=limits.ROLLOUT_MAX_INTERVAL_MINUTES,
             whole=True,
         )
 
@@ -139,15 +140,15 @@ class Rollout:
         check_number(
             f"{where}(percent)",
             percent,
-            minimum=defaults.ROLLOUT_MIN_PERCENT,
-            maximum=defaults.ROLLOUT_MAX_PERCENT,
+            minimum=limits.ROLLOUT_MIN_PERCENT,
+            maximum=limits.ROLLOUT_MAX_PERCENT,
             whole=True,
         )
         check_duration(
             f"{where}({interval_name})",
             interval,
             minimum_seconds=60,
-            maximum_seconds=defaults.ROLLOUT_MAX_INTERVAL_MINUTES * 60,
+            maximum_seconds=limits.ROLLOUT_MAX_INTERVAL_MINUTES * 60,
             whole="minutes",
         )
         return cls(kind, int(percent), int(interval.to_minutes()))  # percent checked above
@@ -199,6 +200,16 @@ class Rollout:
         return (
             f"linear: +{self.percent}% every {self.interval_minutes} {unit}, "
             f"100% after {self.bake_minutes} minutes"
+        )
+
+    def record(self) -> RolloutRecord:
+        """Return the rollout as tools read it (part of the release metadata record)."""
+        return RolloutRecord(
+            kind=self.kind,
+            percent=self.percent,
+            interval_minutes=self.interval_minutes,
+            description=self.describe(),
+            timeline=tuple((step.minute, step.percent) for step in self.timeline()),
         )
 
     def traffic_routing(self) -> codedeploy.TrafficRouting:

@@ -19,7 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_pkg import defaults
+from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge, logical_id
 from constructs_pkg._lazy import add_lazy_metadata, lazy_string
 from constructs_pkg._validation import (
@@ -28,6 +28,7 @@ from constructs_pkg._validation import (
     function_timeout_seconds,
     is_unresolved,
 )
+from constructs_pkg.assembly.records import ReleaseRecord
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release._shared import SharedRelease
 from constructs_pkg.release.alarms import (
@@ -35,36 +36,13 @@ from constructs_pkg.release.alarms import (
     RollbackAlarms,
     build_rollback_alarms,
 )
+from constructs_pkg.release.hotfix import hotfix_enabled
 from constructs_pkg.release.rollout import Rollout
 from constructs_pkg.release.smoke_test import SmokeTest
 
-__all__ = ["RELEASE_METADATA_KEY", "SafeFunction", "hotfix_enabled"]
-
-#: Template metadata key (on the alias) read by ``constructs-pkg plan``.
-RELEASE_METADATA_KEY = "constructs_pkg:release"
+__all__ = ["SafeFunction"]
 
 _ALIAS_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
-
-
-def hotfix_enabled(scope: Construct) -> bool:
-    """Return True when the context ``constructs_pkg:hotfix`` asks for an emergency deploy.
-
-    Accepts ``true``/``false`` (any case) or a boolean; anything else is an error,
-    because a typo must not silently turn the safety net off or on.
-    """
-    raw = scope.node.try_get_context(defaults.HOTFIX_CONTEXT_KEY)
-    if raw is None or raw is False:
-        return False
-    if raw is True:
-        return True
-    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
-        return raw.strip().lower() == "true"
-    raise ConfigurationError(
-        f"context {defaults.HOTFIX_CONTEXT_KEY}",
-        raw,
-        "true or false (cdk deploy -c constructs_pkg:hotfix=true)",
-        path=scope.node.path,
-    )
 
 
 class SafeFunction(Construct):
@@ -303,8 +281,6 @@ class SafeFunction(Construct):
         self._alarm_scope = Construct(self, "RollbackAlarms")
         self._alarms: list[cloudwatch.IAlarm] = []
         self._alarm_listeners: list[Callable[[cloudwatch.IAlarm], None]] = []
-        #: Extra fields for the plan metadata (a FunctionFleet adds its wave and release id).
-        self._plan_extras: dict[str, Any] = {}
         self._composite: cloudwatch.CompositeAlarm | None = None
         for generated in build_rollback_alarms(
             self._alarm_scope, self.alarm_config, self._metrics, subject=path
@@ -330,7 +306,7 @@ class SafeFunction(Construct):
             self.deployment_group.add_post_hook(self.post_traffic_hook)
             _acknowledge_hook_grant(shared, self.post_traffic_hook)
 
-        add_lazy_metadata(self.alias, RELEASE_METADATA_KEY, self._describe_for_plan)
+        add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
 
         if self.hotfix:
             # The operator asked for this deploy to skip the alarms: do not let the
@@ -347,24 +323,17 @@ class SafeFunction(Construct):
                 f"deploy without -c {defaults.HOTFIX_CONTEXT_KEY}=true restores the rollout.",
             )
 
-    def _describe_for_plan(self) -> dict[str, Any]:
-        """Describe the release for ``constructs-pkg plan`` (metadata on the alias)."""
-        return {
-            "path": self.node.path,
-            "alias": self.alias.alias_name,
-            "rollout": {
-                "kind": self.rollout.kind,
-                "percent": self.rollout.percent,
-                "interval_minutes": self.rollout.interval_minutes,
-                "description": self.rollout.describe(),
-                "timeline": [[step.minute, step.percent] for step in self.rollout.timeline()],
-            },
-            "hotfix": self.hotfix,
-            "alarms": [alarm.node.path for alarm in self._alarms],
-            "alarm_window_minutes": self.alarm_config.window_minutes,
-            "smoke_test": self.smoke_test_hook is not None,
-            **self._plan_extras,
-        }
+    def release_record(self) -> ReleaseRecord:
+        """Describe this release for tools (``constructs-pkg plan``; metadata on the alias)."""
+        return ReleaseRecord(
+            path=self.node.path,
+            alias=self.alias.alias_name,
+            rollout=self.rollout.record(),
+            hotfix=self.hotfix,
+            alarms=tuple(alarm.node.path for alarm in self._alarms),
+            alarm_window_minutes=self.alarm_config.window_minutes,
+            smoke_test=self.smoke_test_hook is not None,
+        )
 
     # --- validation ------------------------------------------------------------------------
 
@@ -392,7 +361,7 @@ class SafeFunction(Construct):
                 "timeout",
                 timeout,
                 minimum_seconds=1,
-                maximum_seconds=defaults.LAMBDA_MAX_TIMEOUT_SECONDS,
+                maximum_seconds=limits.LAMBDA_MAX_TIMEOUT_SECONDS,
                 whole="seconds",
                 path=path,
             )
@@ -470,7 +439,7 @@ class SafeFunction(Construct):
         fires (unless ``RollbackAlarms(combine_over_limit=False)``, which makes the
         eleventh alarm an error).
         """
-        limit = defaults.CODEDEPLOY_MAX_ALARMS
+        limit = limits.CODEDEPLOY_MAX_ALARMS
         count = len(self._alarms) + 1
         if count > limit and not self.alarm_config.combine_over_limit:
             raise ConfigurationError(
@@ -481,12 +450,12 @@ class SafeFunction(Construct):
                 reason="Set RollbackAlarms(combine_over_limit=True) to combine the rest into "
                 "one composite alarm.",
             )
-        if count > limit - 1 + defaults.COMPOSITE_MAX_CHILDREN:
+        if count > limit - 1 + limits.COMPOSITE_MAX_CHILDREN:
             raise ConfigurationError(
                 "number of rollback alarms",
                 count,
-                f"at most {limit - 1 + defaults.COMPOSITE_MAX_CHILDREN} "
-                f"({limit - 1} direct and {defaults.COMPOSITE_MAX_CHILDREN} in one composite)",
+                f"at most {limit - 1 + limits.COMPOSITE_MAX_CHILDREN} "
+                f"({limit - 1} direct and {limits.COMPOSITE_MAX_CHILDREN} in one composite)",
                 path=self.node.path,
             )
         self._alarms.append(alarm)
@@ -516,11 +485,11 @@ class SafeFunction(Construct):
         """Name for the tenth alarm slot: the tenth alarm, or the composite of 10 and later."""
         if self._composite is not None:
             return self._composite.alarm_name
-        return self._alarms[defaults.CODEDEPLOY_MAX_ALARMS - 1].alarm_name
+        return self._alarms[limits.CODEDEPLOY_MAX_ALARMS - 1].alarm_name
 
     def _combined_rule(self) -> str:
         """Composite alarm rule: ANY of the rollback alarms from the tenth on."""
-        tail = self._alarms[defaults.CODEDEPLOY_MAX_ALARMS - 1 :]
+        tail = self._alarms[limits.CODEDEPLOY_MAX_ALARMS - 1 :]
         return str(
             cloudwatch.AlarmRule.any_of(
                 *[cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in tail]

@@ -5,28 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_pkg import defaults
+from constructs_pkg import defaults, limits
 from constructs_pkg._validation import function_timeout_seconds
 from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.release.runtime_layer import runtime_code
+from constructs_pkg.runtime import env
 
 __all__ = ["SmokeTest"]
 
-RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
-HOOK_HANDLER = "smoke_hook.handler"
+HOOK_HANDLER = "constructs_pkg.runtime.smoke_hook.handler"
 HOOK_RUNTIME = lambda_.Runtime.PYTHON_3_14
-
-# Environment variable names shared with constructs_pkg/runtime/smoke_hook.py.
-ENV_TARGET = "SMOKE_TARGET_FUNCTION_ARN"
-ENV_PAYLOAD = "SMOKE_PAYLOAD"
-ENV_EXPECT = "SMOKE_EXPECT"
-ENV_TIMEOUT = "SMOKE_TARGET_TIMEOUT_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -94,25 +88,23 @@ class SmokeTest:
         """Create the hook function that smoke-tests ``target`` and allow it to invoke it."""
         # A token timeout is unknown here: size the hook for Lambda's default.
         target_seconds = int(
-            function_timeout_seconds(target_timeout) or defaults.LAMBDA_DEFAULT_TIMEOUT_SECONDS
+            function_timeout_seconds(target_timeout) or limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS
         )
         hook_seconds = min(
             target_seconds + defaults.SMOKE_HOOK_TIMEOUT_MARGIN_SECONDS,
-            defaults.LAMBDA_MAX_TIMEOUT_SECONDS,
+            limits.LAMBDA_MAX_TIMEOUT_SECONDS,
         )
         environment = {
-            ENV_TARGET: target.function_arn,
-            ENV_PAYLOAD: self.payload_json,
-            ENV_TIMEOUT: str(target_seconds),
+            env.SMOKE_TARGET_ENV: target.function_arn,
+            env.SMOKE_PAYLOAD_ENV: self.payload_json,
+            env.SMOKE_TARGET_TIMEOUT_ENV: str(target_seconds),
         }
         if self.expect_json is not None:
-            environment[ENV_EXPECT] = self.expect_json
+            environment[env.SMOKE_EXPECT_ENV] = self.expect_json
         hook = lambda_.Function(
             scope,
             construct_id,
-            code=lambda_.Code.from_asset(
-                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "*.pyo"]
-            ),
+            code=runtime_code(),
             handler=HOOK_HANDLER,
             runtime=HOOK_RUNTIME,
             timeout=Duration.seconds(hook_seconds),

@@ -39,6 +39,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from constructs_pkg.runtime.env import FORMAT_VERSION_SUFFIX, QUEUE_URL_SUFFIX, STREAM_NAME_SUFFIX
+
 __all__ = [
     "FORMAT_VERSION_ATTRIBUTE",
     "ProducerSettings",
@@ -77,10 +79,11 @@ class ProducerSettings:
 
 def producer_settings(name: str, environ: Mapping[str, str] = os.environ) -> ProducerSettings:
     """Read ``<name>_QUEUE_URL`` or ``<name>_STREAM_NAME`` and ``<name>_FORMAT_VERSION``."""
-    target = environ.get(f"{name}_QUEUE_URL") or environ.get(f"{name}_STREAM_NAME")
+    queue, stream = f"{name}{QUEUE_URL_SUFFIX}", f"{name}{STREAM_NAME_SUFFIX}"
+    target = environ.get(queue) or environ.get(stream)
     if not target:
-        raise KeyError(f"neither {name}_QUEUE_URL nor {name}_STREAM_NAME is set")
-    return ProducerSettings(target, int(environ[f"{name}_FORMAT_VERSION"]))
+        raise KeyError(f"neither {queue} nor {stream} is set")
+    return ProducerSettings(target, int(environ[f"{name}{FORMAT_VERSION_SUFFIX}"]))
 
 
 def _encode(body: Any) -> str:

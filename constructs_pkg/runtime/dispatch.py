@@ -22,12 +22,11 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from constructs_pkg.runtime.env import HANDLER_ENV
 from constructs_pkg.runtime.secrets import load_secrets
 
 __all__ = ["HANDLER_ENV", "DispatchError", "handler", "resolve"]
 
-#: The variable naming the member's entry point.
-HANDLER_ENV = "HANDLER"
 
 _cache: dict[str, Callable[..., Any]] = {}
 

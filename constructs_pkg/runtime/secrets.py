@@ -27,10 +27,10 @@ import threading
 from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
 
+from constructs_pkg.runtime.env import SECRETS_ENV
+
 __all__ = ["SECRETS_ENV", "SecretsError", "load_secrets", "with_secrets"]
 
-#: The variable a FunctionFleet puts the secret ARNs in.
-SECRETS_ENV = "CONSTRUCTS_PKG_SECRETS"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _lock = threading.Lock()

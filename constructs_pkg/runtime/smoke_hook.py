@@ -26,6 +26,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from constructs_pkg.runtime.env import (
+    SMOKE_EXPECT_ENV,
+    SMOKE_PAYLOAD_ENV,
+    SMOKE_TARGET_ENV,
+    SMOKE_TARGET_TIMEOUT_ENV,
+)
+
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
@@ -149,9 +156,9 @@ def handle(
     try:
         detail = run_smoke_test(
             lambda_client,
-            target=environ["SMOKE_TARGET_FUNCTION_ARN"],
-            payload=environ["SMOKE_PAYLOAD"],
-            expect=environ.get("SMOKE_EXPECT"),
+            target=environ[SMOKE_TARGET_ENV],
+            payload=environ[SMOKE_PAYLOAD_ENV],
+            expect=environ.get(SMOKE_EXPECT_ENV),
             sleep=sleep,
         )
         status = SUCCEEDED
@@ -167,11 +174,11 @@ def handle(
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    """Lambda entry point (``smoke_hook.handler``)."""
+    """Lambda entry point (``constructs_pkg.runtime.smoke_hook.handler``)."""
     import boto3
     from botocore.config import Config
 
-    timeout = int(os.environ.get("SMOKE_TARGET_TIMEOUT_SECONDS", "3")) + INVOKE_MARGIN_SECONDS
+    timeout = int(os.environ.get(SMOKE_TARGET_TIMEOUT_ENV, "3")) + INVOKE_MARGIN_SECONDS
     # One attempt only: a retried invoke would run the smoke test twice.
     lambda_client = boto3.client(
         "lambda",

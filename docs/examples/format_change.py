@@ -3,8 +3,7 @@
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_pkg import FifoOrderedConsumer, SafeFunction
-from constructs_pkg.runtime_layer import RuntimeLayer
+from constructs_pkg import FifoOrderedConsumer, RuntimeLayer, SafeFunction
 
 #: release -> (format versions the consumer accepts, format version the producer writes)
 RELEASES = {

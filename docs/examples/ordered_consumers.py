@@ -3,8 +3,13 @@
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_pkg import FifoOrderedConsumer, KinesisOrderedConsumer, Rollout, SafeFunction
-from constructs_pkg.runtime_layer import RuntimeLayer
+from constructs_pkg import (
+    FifoOrderedConsumer,
+    KinesisOrderedConsumer,
+    Rollout,
+    RuntimeLayer,
+    SafeFunction,
+)
 
 
 def build(app: App) -> Stack:

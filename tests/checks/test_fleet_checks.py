@@ -14,8 +14,8 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs_pkg import FunctionFleet
 from constructs_pkg.checks import DeploymentSafetyChecks
-from constructs_pkg.cli import main
-from constructs_pkg.plan import build_plan, load_assembly
+from constructs_pkg.tools.cli import main
+from constructs_pkg.tools.plan import build_plan, load_assembly
 from docs.examples import fleet as fleet_example
 from tests.cdk_helpers import CDK_CONTEXT, ROOT, TEST_ENV, inline_code, new_app
 

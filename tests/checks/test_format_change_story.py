@@ -8,7 +8,7 @@ import os
 import pytest
 from aws_cdk import App
 
-from constructs_pkg.cli import main
+from constructs_pkg.tools.cli import main
 from docs.examples import format_change
 from tests.cdk_helpers import CDK_CONTEXT, ROOT
 

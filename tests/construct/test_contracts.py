@@ -12,7 +12,7 @@ from constructs_pkg import (
     KinesisOrderedConsumer,
     SafeFunction,
 )
-from constructs_pkg.contracts import env_prefix_for
+from constructs_pkg._text import upper_snake
 from tests.cdk_helpers import function_kwargs, logical_id, new_stack, resources_of, template
 
 
@@ -167,7 +167,7 @@ def test_env_prefix_is_validated():
     ],
 )
 def test_env_prefix_from_construct_id(construct_id, prefix):
-    assert env_prefix_for(construct_id) == prefix
+    assert upper_snake(construct_id) == prefix
 
 
 def test_plan_metadata_lists_producers_and_versions():

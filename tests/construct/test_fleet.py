@@ -22,6 +22,7 @@ from constructs_pkg import (
     Rollout,
     SafeFunction,
 )
+from constructs_pkg.assembly.records import FleetMemberRecord, ReleaseRecord
 from constructs_pkg.testing import cfn_lint_findings
 from tests.cdk_helpers import ROOT, TEST_ENV, inline_code, logical_id, new_app, resources_of
 
@@ -250,10 +251,11 @@ def test_templates_lint_clean(built: Built) -> None:
 
 def test_plan_metadata_names_the_fleet_wave_and_release(built: Built) -> None:
     alias = built.nested["PdfExport"].to_json()["Resources"][logical_id(built.pdf.alias)]
-    release = alias["Metadata"]["constructs_pkg:release"]
-    assert release["wave"] == 2
-    assert release["release_id"] == built.fleet.release_id
-    assert release["fleet"] == "Svc/Backend"
+    member = FleetMemberRecord.from_metadata(alias["Metadata"][FleetMemberRecord.key])
+    assert member == FleetMemberRecord(
+        path=built.pdf.node.path, fleet="Svc/Backend", wave=2, release_id=built.fleet.release_id
+    )
+    assert ReleaseRecord.from_metadata(alias["Metadata"][ReleaseRecord.key]).path == member.path
 
 
 # --- placement ---------------------------------------------------------------------------------

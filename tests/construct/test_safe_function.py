@@ -11,6 +11,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match
 
 from constructs_pkg import ConfigurationError, RollbackAlarms, Rollout, SafeFunction, SmokeTest
+from constructs_pkg.release.smoke_test import HOOK_HANDLER
 from tests.cdk_helpers import function_kwargs, logical_id, new_stack, resources_of, template
 
 
@@ -447,7 +448,7 @@ def test_smoke_test_hook_invokes_the_exact_new_version_and_reports_to_its_group(
     tpl.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "smoke_hook.handler",
+            "Handler": HOOK_HANDLER,
             "Runtime": "python3.14",
             "Timeout": 80,
             "Environment": {
@@ -534,7 +535,7 @@ def test_hook_timeout_is_capped_at_the_lambda_maximum():
         smoke_test=SmokeTest(payload={}),
     )
     template(stack).has_resource_properties(
-        "AWS::Lambda::Function", {"Handler": "smoke_hook.handler", "Timeout": 900}
+        "AWS::Lambda::Function", {"Handler": HOOK_HANDLER, "Timeout": 900}
     )
 
 

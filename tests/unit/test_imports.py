@@ -13,8 +13,8 @@ import constructs_pkg
 @pytest.mark.parametrize(
     "module",
     [
-        "constructs_pkg.plan",
-        "constructs_pkg.cli",
+        "constructs_pkg.tools.plan",
+        "constructs_pkg.tools.cli",
         "constructs_pkg.runtime.batch",
         "constructs_pkg.checks.rules",
     ],

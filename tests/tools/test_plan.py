@@ -10,7 +10,7 @@ from aws_cdk import App, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_sqs as sqs
 
 from constructs_pkg import FifoOrderedConsumer, RollbackAlarms, Rollout, SafeFunction
-from constructs_pkg.cli import main
+from constructs_pkg.tools.cli import main
 from tests.cdk_helpers import CDK_CONTEXT, TEST_ENV, function_kwargs
 
 

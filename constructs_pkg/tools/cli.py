@@ -5,7 +5,7 @@ of a synthesized cloud assembly and, with a baseline, the hazards since it. The 
 is 1 when a hazard is found (so CI can gate on it), 2 on a usage error, 0 otherwise.
 
 ``constructs-pkg drain HANDLER (--events FILE | --queue-url URL) [--path DIR]...`` runs a
-handler locally on events in Lambda's shape (see :mod:`constructs_pkg.drain`). The exit
+handler locally on events in Lambda's shape (see :mod:`constructs_pkg.tools.drain`). The exit
 code is 1 when a record failed, 2 on a usage error, 0 otherwise.
 """
 
@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from constructs_pkg.plan import build_plan, load_assembly
+from constructs_pkg.tools.plan import build_plan, load_assembly
 
 __all__ = ["main"]
 
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _drain(args: argparse.Namespace) -> int:
     import os
 
-    from constructs_pkg import drain
+    from constructs_pkg.tools import drain
 
     try:
         for pair in args.env:

@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
-from constructs_pkg import drain
-from constructs_pkg.cli import main
-from tests.runtime.handlers import jobs
+from constructs_pkg.tools import drain
+from constructs_pkg.tools.cli import main
+from tests.tools.handlers import jobs
 
 REGION = "eu-west-1"
 HANDLERS = str(Path(__file__).resolve().parent / "handlers")

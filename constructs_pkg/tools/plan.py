@@ -1,57 +1,33 @@
 """Release plan of a synthesized cloud assembly, and the hazards since a baseline.
 
 Reads ``cdk.out`` (``manifest.json`` and the stack templates) only, so it runs in CI
-without the app's code: rollouts and consumers are described by the
-``constructs_pkg:release`` / ``constructs_pkg:consumer`` metadata the constructs write.
+without the app's code: rollouts and consumers are described by the metadata records
+the constructs write (:mod:`constructs_pkg.assembly.records`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from constructs_pkg._assembly import nested_templates
-from constructs_pkg.checks.model import STATEFUL_TYPES, TemplateSet, direct_refs
+from constructs_pkg._text import approx_duration
+from constructs_pkg.assembly import (
+    STATEFUL_TYPES,
+    Assembly,
+    ConsumerRecord,
+    FleetMemberRecord,
+    ReleaseRecord,
+    TemplateSet,
+    direct_refs,
+    find_records,
+    load_assembly,
+)
 
 __all__ = ["Assembly", "Hazard", "Plan", "build_plan", "load_assembly"]
 
-RELEASE_KEY = "constructs_pkg:release"
-CONSUMER_KEY = "constructs_pkg:consumer"
 #: Resource types through which a function uses another resource.
 _USER_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping", "AWS::IAM::Policy")
-
-
-@dataclass(frozen=True)
-class Assembly:
-    """The stacks of a cloud assembly: display name -> template."""
-
-    directory: str
-    templates: dict[str, Mapping[str, Any]]
-
-
-def load_assembly(directory: str | Path) -> Assembly:
-    """Read ``manifest.json`` of a cloud assembly, every stack template and nested template."""
-    root = Path(directory)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.is_file():
-        raise FileNotFoundError(f"{root} is not a cloud assembly: no manifest.json (run cdk synth)")
-    manifest = json.loads(manifest_path.read_text())
-    templates: dict[str, Mapping[str, Any]] = {}
-    for name, artifact in sorted((manifest.get("artifacts") or {}).items()):
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        template_file = (artifact.get("properties") or {}).get("templateFile")
-        if not template_file:
-            raise ValueError(f"stack artifact {name} in {manifest_path} has no templateFile")
-        display = artifact.get("displayName", name)
-        templates[display] = json.loads((root / template_file).read_text())
-        # Nested stacks (a FunctionFleet's members) are named <stack>/<logical id>.
-        for nested_name, _, nested in nested_templates(display, templates[display], root):
-            templates[nested_name] = nested
-    return Assembly(str(root), templates)
 
 
 @dataclass(frozen=True)
@@ -122,10 +98,13 @@ class Plan:
                 )
                 # None values are not rendered into template metadata: use .get
                 concurrency = capacity.get("max_concurrent_invocations", "unbounded")
+                stall = approx_duration(
+                    capacity.get("poison_stall_seconds"), unknown="unbounded/unknown"
+                )
                 lines.append(
                     f"      max concurrency {concurrency} "
                     f"({capacity['concurrency_formula']}); poison-record stall "
-                    f"{_seconds(capacity.get('poison_stall_seconds'))} "
+                    f"{stall} "
                     f"({capacity['poison_stall_formula']})"
                 )
         if self.order:
@@ -144,12 +123,6 @@ class Plan:
         return "\n".join(lines)
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "unbounded/unknown"
-    return f"{value / 60:.3g} min" if value >= 120 else f"{value:g} s"
-
-
 def _exposure(release: dict[str, Any]) -> str:
     """Share of traffic the new version can serve before an alarm can stop it."""
     if release["hotfix"]:
@@ -164,23 +137,37 @@ def _exposure(release: dict[str, Any]) -> str:
     return f"{share}% of requests for {window} min before an alarm can roll back"
 
 
-def _metadata(templates: Mapping[str, Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
-    found = []
-    for stack, template in templates.items():
-        for logical_id, resource in (template.get("Resources") or {}).items():
-            data = (resource.get("Metadata") or {}).get(key)
-            if isinstance(data, dict):
-                found.append({**data, "stack": stack, "logical_id": logical_id})
-    return found
+def _releases(templates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every SafeFunction's release record, with its fleet membership, as plan entries."""
+    members = {
+        (found.stack, found.logical_id): found.record
+        for found in find_records(templates, FleetMemberRecord)
+    }
+    releases = []
+    for found in find_records(templates, ReleaseRecord):
+        entry = {**found.record.to_metadata(), "stack": found.stack, "logical_id": found.logical_id}
+        member = members.get((found.stack, found.logical_id))
+        if member is not None:
+            entry.update(fleet=member.fleet, wave=member.wave, release_id=member.release_id)
+        releases.append(entry)
+    return releases
+
+
+def _consumers(templates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every consumer record as a plan entry."""
+    return [
+        {**found.record.to_metadata(), "stack": found.stack, "logical_id": found.logical_id}
+        for found in find_records(templates, ConsumerRecord)
+    ]
 
 
 def build_plan(assembly: Assembly, baseline: Assembly | None = None) -> Plan:
     """Describe ``assembly``'s release; with ``baseline``, find the hazards since it."""
     plan = Plan()
-    for release in _metadata(assembly.templates, RELEASE_KEY):
+    for release in _releases(assembly.templates):
         release["exposure"] = _exposure(release)
         plan.releases.append(release)
-    plan.consumers = _metadata(assembly.templates, CONSUMER_KEY)
+    plan.consumers = _consumers(assembly.templates)
     for consumer in plan.consumers:
         for producer in consumer.get("producers", []):
             plan.order.append(
@@ -194,8 +181,8 @@ def build_plan(assembly: Assembly, baseline: Assembly | None = None) -> Plan:
     if baseline is not None:
         plan.hazards = (
             _decommission_hazards(assembly, baseline)
-            + _format_hazards(plan.consumers, _metadata(baseline.templates, CONSUMER_KEY))
-            + _rollout_hazards(plan.releases, _metadata(baseline.templates, RELEASE_KEY))
+            + _format_hazards(plan.consumers, _consumers(baseline.templates))
+            + _rollout_hazards(plan.releases, _releases(baseline.templates))
         )
     return plan
 

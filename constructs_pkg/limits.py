@@ -1,0 +1,69 @@
+"""Limits of the AWS services the library configures, as documented by AWS.
+
+These are not choices: they are what CloudFormation, Lambda, CodeDeploy, CloudWatch, SQS
+and Kinesis accept. The library's own choices live in :mod:`constructs_pkg.defaults`.
+Standard library only (tools and runtime code may import it).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Lambda ---------------------------------------------------------------------------------
+
+#: Lambda's maximum function timeout, in seconds.
+LAMBDA_MAX_TIMEOUT_SECONDS: Final = 900
+#: Lambda's default function timeout, in seconds (when ``timeout`` is not given).
+LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 3
+#: Function memory, in MB.
+LAMBDA_MIN_MEMORY_MB: Final = 128
+LAMBDA_MAX_MEMORY_MB: Final = 10_240
+
+# --- CodeDeploy -----------------------------------------------------------------------------
+
+#: Custom deployment configs: 1-99 percent, whole minutes, at most 2880 minutes (2 days).
+ROLLOUT_MIN_PERCENT: Final = 1
+ROLLOUT_MAX_PERCENT: Final = 99
+ROLLOUT_MAX_INTERVAL_MINUTES: Final = 2880
+#: CodeDeploy accepts at most this many alarms per deployment group.
+CODEDEPLOY_MAX_ALARMS: Final = 10
+
+# --- CloudWatch -----------------------------------------------------------------------------
+
+#: A composite alarm rule may reference at most this many alarms ...
+COMPOSITE_MAX_CHILDREN: Final = 100
+#: ... in at most this many characters.
+COMPOSITE_MAX_RULE_LENGTH: Final = 10_240
+#: An alarm name's maximum length.
+ALARM_NAME_MAX_LENGTH: Final = 255
+
+# --- CloudFormation -------------------------------------------------------------------------
+
+#: Limits every stack (nested ones included) must stay within.
+CFN_MAX_RESOURCES: Final = 500
+CFN_MAX_PARAMETERS: Final = 200
+CFN_MAX_OUTPUTS: Final = 200
+
+# --- Kinesis event sources and streams ------------------------------------------------------
+
+KINESIS_MAX_BATCH_SIZE: Final = 10_000
+KINESIS_MAX_PARALLELIZATION_FACTOR: Final = 10
+KINESIS_MAX_RETRY_ATTEMPTS: Final = 10_000
+KINESIS_MIN_RECORD_AGE_SECONDS: Final = 60
+KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS: Final = 604_800
+KINESIS_MAX_BATCHING_WINDOW_SECONDS: Final = 300
+KINESIS_MAX_TUMBLING_WINDOW_SECONDS: Final = 900
+KINESIS_MIN_RETENTION_HOURS: Final = 24
+KINESIS_MAX_RETENTION_HOURS: Final = 8760
+
+# --- SQS event sources and queues -----------------------------------------------------------
+
+#: Messages per batch of an SQS FIFO event source.
+FIFO_MAX_BATCH_SIZE: Final = 10
+#: Event source mapping ``MaximumConcurrency`` bounds.
+SQS_MIN_MAX_CONCURRENCY: Final = 2
+SQS_MAX_MAX_CONCURRENCY: Final = 1000
+SQS_MAX_VISIBILITY_TIMEOUT_SECONDS: Final = 43_200
+SQS_MAX_RECEIVE_COUNT_LIMIT: Final = 1000
+#: Longest retention of an SQS queue, in days.
+SQS_MAX_RETENTION_DAYS: Final = 14

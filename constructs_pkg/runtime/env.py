@@ -1,0 +1,51 @@
+"""Every environment-variable name that crosses from a construct into Lambda.
+
+Constructs set these names and the code in :mod:`constructs_pkg.runtime` reads them; both
+sides import them from here, so they cannot drift apart. Standard library only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "FORMAT_VERSION_SUFFIX",
+    "HANDLER_ENV",
+    "QUEUE_URL_SUFFIX",
+    "RELEASE_ID_ENV",
+    "SECRETS_ENV",
+    "SMOKE_EXPECT_ENV",
+    "SMOKE_PAYLOAD_ENV",
+    "SMOKE_TARGET_ENV",
+    "SMOKE_TARGET_TIMEOUT_ENV",
+    "STREAM_NAME_SUFFIX",
+]
+
+# --- FunctionFleet members (runtime.dispatch, runtime.secrets) ------------------------------
+
+#: The member's entry point (``module.function``), read by ``runtime.dispatch.handler``.
+HANDLER_ENV: Final = "HANDLER"
+#: JSON object of environment variable name -> secret ARN, read by ``runtime.secrets``.
+SECRETS_ENV: Final = "CONSTRUCTS_PKG_SECRETS"
+#: The fleet's release id.
+RELEASE_ID_ENV: Final = "RELEASE_ID"
+
+# --- Smoke-test hooks (runtime.smoke_hook) --------------------------------------------------
+
+#: Qualified ARN of the version under test.
+SMOKE_TARGET_ENV: Final = "SMOKE_TARGET_FUNCTION_ARN"
+#: JSON event sent to it.
+SMOKE_PAYLOAD_ENV: Final = "SMOKE_PAYLOAD"
+#: Optional JSON the response must contain.
+SMOKE_EXPECT_ENV: Final = "SMOKE_EXPECT"
+#: The target's timeout in whole seconds.
+SMOKE_TARGET_TIMEOUT_ENV: Final = "SMOKE_TARGET_TIMEOUT_SECONDS"
+
+# --- Producers of a format-version contract (runtime.contracts) -----------------------------
+
+#: ``<PREFIX>_QUEUE_URL``: the queue a producer sends to.
+QUEUE_URL_SUFFIX: Final = "_QUEUE_URL"
+#: ``<PREFIX>_STREAM_NAME``: the stream a producer puts records on.
+STREAM_NAME_SUFFIX: Final = "_STREAM_NAME"
+#: ``<PREFIX>_FORMAT_VERSION``: the format version a producer writes.
+FORMAT_VERSION_SUFFIX: Final = "_FORMAT_VERSION"

@@ -1,0 +1,6 @@
+"""Tools that read what the constructs synthesized: ``constructs-pkg plan`` and ``drain``.
+
+Nothing here imports aws_cdk: the tools run in CI on a cloud assembly, without the app.
+"""
+
+__all__: list[str] = []
