@@ -7,21 +7,25 @@ to see the new version alone. (CDK's ``Version.metric*()`` emits other dimension
 aws-cdk#14248, so the metrics here are built explicitly.)
 
 The pieces follow cdk-monitoring-constructs: a metric factory
-(:class:`ReleaseMetricFactory`), thresholds (:class:`RollbackAlarms`) and one
-alarm factory path (:func:`add_alarm`, also used by the ordered consumers).
+(:class:`ReleaseMetricFactory`), thresholds (:class:`RollbackAlarms`), one alarm
+factory path (:func:`add_alarm`, also used by the ordered consumers), and the set of
+alarms that roll one deployment group back (:class:`RollbackAlarmSet`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
 from constructs import Construct
 
 from constructs_pkg import defaults, limits
+from constructs_pkg._lazy import lazy_string
 from constructs_pkg._validation import check_duration, check_number
+from constructs_pkg.errors import ConfigurationError
 
 __all__ = ["ReleaseMetricFactory", "RollbackAlarms", "add_alarm"]
 
@@ -212,53 +216,175 @@ def add_alarm(
     )
 
 
-def build_rollback_alarms(
-    scope: Construct,
-    config: RollbackAlarms,
-    metrics: ReleaseMetricFactory,
-    *,
-    subject: str,
-) -> list[cloudwatch.Alarm]:
-    """Create the alarms ``config`` asks for under ``scope``; returns them in a stable order."""
-    alarms = [
-        add_alarm(
-            scope,
+@dataclass(frozen=True)
+class _AlarmSpec:
+    """One generated rollback alarm: its id, what it watches and when it fires."""
+
+    construct_id: str
+    metric: cloudwatch.IMetric
+    threshold: float
+    description: str
+
+
+def _rollback_alarm_specs(
+    config: RollbackAlarms, metrics: ReleaseMetricFactory, subject: str
+) -> list[_AlarmSpec]:
+    """List the alarms ``config`` asks for, in a stable order (error rate, p99, throttles)."""
+    specs = [
+        _AlarmSpec(
             "ErrorRate",
-            metric=metrics.error_rate(config.min_errors),
-            threshold=config.error_rate_percent,
-            evaluation_periods=config.evaluation_periods,
-            description=(
-                f"{subject}: new version error rate above {config.error_rate_percent}% "
-                f"with at least {config.min_errors} errors per period. Rolls the deployment back."
-            ),
+            metrics.error_rate(config.min_errors),
+            config.error_rate_percent,
+            f"{subject}: new version error rate above {config.error_rate_percent}% "
+            f"with at least {config.min_errors} errors per period.",
         )
     ]
     if config.p99_latency is not None:
-        alarms.append(
-            add_alarm(
-                scope,
+        specs.append(
+            _AlarmSpec(
                 "P99Latency",
-                metric=metrics.new_version("Duration", "p99"),
-                threshold=config.p99_latency.to_milliseconds(),
-                evaluation_periods=config.evaluation_periods,
-                description=(
-                    f"{subject}: new version p99 duration above "
-                    f"{config.p99_latency.to_human_string()}. Rolls the deployment back."
-                ),
+                metrics.new_version("Duration", "p99"),
+                config.p99_latency.to_milliseconds(),
+                f"{subject}: new version p99 duration above "
+                f"{config.p99_latency.to_human_string()}.",
             )
         )
     if config.throttles is not None:
-        alarms.append(
-            add_alarm(
-                scope,
+        specs.append(
+            _AlarmSpec(
                 "Throttles",
-                metric=metrics.alias("Throttles", "Sum"),
-                threshold=config.throttles,
-                evaluation_periods=config.evaluation_periods,
-                description=(
-                    f"{subject}: more than {config.throttles} throttles per period on the alias. "
-                    "Rolls the deployment back."
-                ),
+                metrics.alias("Throttles", "Sum"),
+                config.throttles,
+                f"{subject}: more than {config.throttles} throttles per period on the alias.",
             )
         )
-    return alarms
+    return specs
+
+
+class RollbackAlarmSet(Construct):
+    """Every alarm that rolls one CodeDeploy deployment group back, in the order added.
+
+    CodeDeploy accepts 10 alarms per deployment group: the first nine are attached as
+    they are; the tenth slot holds the tenth alarm or, from the eleventh alarm on, a
+    composite alarm (``Combined``) that fires when any of alarms 10, 11, ... fires (unless
+    ``RollbackAlarms(combine_over_limit=False)``, which makes the eleventh an error).
+    Whoever needs to know of every alarm, also those added later, calls
+    :meth:`on_alarm`.
+
+    Parameters
+    ----------
+    scope, construct_id
+        Where the construct lives (SafeFunction uses ``RollbackAlarms``).
+    deployment_group
+        The group the alarms roll back.
+    config
+        Thresholds of the generated alarms, and ``extra`` alarms to attach.
+    metrics
+        Metrics of the alias and of its new version.
+    subject
+        Construct path the alarm descriptions name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        deployment_group: codedeploy.LambdaDeploymentGroup,
+        config: RollbackAlarms,
+        metrics: ReleaseMetricFactory,
+        subject: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._group = deployment_group
+        self._config = config
+        self._subject = subject
+        self._alarms: list[cloudwatch.IAlarm] = []
+        self._listeners: list[Callable[[cloudwatch.IAlarm], None]] = []
+        self._composite: cloudwatch.CompositeAlarm | None = None
+        for spec in _rollback_alarm_specs(config, metrics, subject):
+            self.add(
+                add_alarm(
+                    self,
+                    spec.construct_id,
+                    metric=spec.metric,
+                    threshold=spec.threshold,
+                    evaluation_periods=config.evaluation_periods,
+                    description=f"{spec.description} Rolls the deployment back.",
+                )
+            )
+        for extra in config.extra:
+            self.add(extra)
+
+    @property
+    def alarms(self) -> list[cloudwatch.IAlarm]:
+        """Every rollback alarm, in the order added."""
+        return list(self._alarms)
+
+    def on_alarm(self, listener: Callable[[cloudwatch.IAlarm], None]) -> None:
+        """Call ``listener(alarm)`` for every alarm: those added so far, now, and later ones."""
+        for alarm in self._alarms:
+            listener(alarm)
+        self._listeners.append(listener)
+
+    def add(self, alarm: cloudwatch.IAlarm) -> None:
+        """Roll the deployment back when ``alarm`` fires (see the class for the 10-alarm slots)."""
+        limit = limits.CODEDEPLOY_MAX_ALARMS
+        count = len(self._alarms) + 1
+        self._check_room(count)
+        self._alarms.append(alarm)
+        for listener in self._listeners:
+            listener(alarm)
+        if count < limit:
+            self._group.add_alarm(alarm)
+        elif count == limit:
+            # The last slot: this alarm, or a composite of it and every later one.
+            self._group.add_alarm(
+                cloudwatch.Alarm.from_alarm_name(
+                    self, "LastSlot", lazy_string(self._last_slot_name)
+                )
+            )
+        elif self._composite is None:
+            self._composite = cloudwatch.CompositeAlarm(
+                self,
+                "Combined",
+                alarm_rule=cloudwatch.AlarmRule.from_string(lazy_string(self._combined_rule)),
+                alarm_description=f"{self._subject}: any of rollback alarms {limit} and later "
+                "(CodeDeploy takes at most 10 alarms). Rolls the deployment back.",
+            )
+
+    def _check_room(self, count: int) -> None:
+        limit = limits.CODEDEPLOY_MAX_ALARMS
+        most = limit - 1 + limits.COMPOSITE_MAX_CHILDREN
+        if count > limit and not self._config.combine_over_limit:
+            raise ConfigurationError(
+                "number of rollback alarms",
+                count,
+                f"at most {limit} per CodeDeploy deployment group",
+                path=self._subject,
+                reason="Set RollbackAlarms(combine_over_limit=True) to combine the rest into "
+                "one composite alarm.",
+            )
+        if count > most:
+            raise ConfigurationError(
+                "number of rollback alarms",
+                count,
+                f"at most {most} ({limit - 1} direct and {limits.COMPOSITE_MAX_CHILDREN} in one "
+                "composite)",
+                path=self._subject,
+            )
+
+    def _last_slot_name(self) -> str:
+        """Name for the tenth alarm slot: the tenth alarm, or the composite of 10 and later."""
+        if self._composite is not None:
+            return self._composite.alarm_name
+        return self._alarms[limits.CODEDEPLOY_MAX_ALARMS - 1].alarm_name
+
+    def _combined_rule(self) -> str:
+        """Composite alarm rule: ANY of the rollback alarms from the tenth on."""
+        tail = self._alarms[limits.CODEDEPLOY_MAX_ALARMS - 1 :]
+        return str(
+            cloudwatch.AlarmRule.any_of(
+                *[cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in tail]
+            ).render_alarm_rule()
+        )

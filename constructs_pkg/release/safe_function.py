@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Unpack
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Size
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
-from aws_cdk import aws_codeguruprofiler as codeguruprofiler
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge, logical_id
-from constructs_pkg._lazy import add_lazy_metadata, lazy_string
+from constructs_pkg._lazy import add_lazy_metadata
 from constructs_pkg._validation import (
     check_duration,
     check_number,
@@ -31,10 +26,13 @@ from constructs_pkg._validation import (
 from constructs_pkg.assembly.records import ReleaseRecord
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release._shared import SharedRelease
-from constructs_pkg.release.alarms import (
-    ReleaseMetricFactory,
-    RollbackAlarms,
-    build_rollback_alarms,
+from constructs_pkg.release.alarms import ReleaseMetricFactory, RollbackAlarms, RollbackAlarmSet
+from constructs_pkg.release.function_options import (
+    DEPRECATED_FUNCTION_OPTIONS,
+    FUNCTION_OPTIONS,
+    INVOCATION_OPTIONS,
+    SafeFunctionOptions,
+    split_options,
 )
 from constructs_pkg.release.hotfix import hotfix_enabled
 from constructs_pkg.release.rollout import Rollout
@@ -42,7 +40,7 @@ from constructs_pkg.release.smoke_test import SmokeTest
 
 __all__ = ["SafeFunction"]
 
-_ALIAS_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9_-]{1,128}$")
+_ALIAS_NAME = re.compile(r"(?!\d+\Z)[A-Za-z0-9_-]{1,128}")
 
 
 class SafeFunction(Construct):
@@ -58,11 +56,13 @@ class SafeFunction(Construct):
     All SafeFunctions of a stack share one CodeDeploy application and one service
     role (the construct ``ConstructsPkgRelease`` directly under the stack).
 
-    Every ``aws_lambda.Function`` option is accepted under the same name. Options
-    that configure *invocation* rather than the function -- asynchronous invocation
+    Every ``aws_lambda.Function`` option is accepted under the same name
+    (:class:`~constructs_pkg.release.function_options.FunctionOptions`). Options that
+    configure *invocation* rather than the function -- asynchronous invocation
     (``on_failure``, ``on_success``, ``max_event_age``, ``retry_attempts``),
     ``provisioned_concurrent_executions`` and ``events`` -- are applied to the alias,
-    because callers invoke the alias.
+    because callers invoke the alias
+    (:class:`~constructs_pkg.release.function_options.InvocationOptions`).
 
     Parameters
     ----------
@@ -85,10 +85,10 @@ class SafeFunction(Construct):
         Post-traffic hook, run after all traffic has moved. Default: none.
     deployment_group_name
         Physical name of the CodeDeploy deployment group. Default: generated.
-    provisioned_concurrent_executions
-        Provisioned concurrency of the alias. Default: none.
-    **Function options
-        Every other keyword is passed to ``aws_lambda.Function`` unchanged.
+    **options
+        Every ``aws_lambda.Function`` option and the invocation options above, same
+        names. Default: CDK's; versions are retained (``RemovalPolicy.RETAIN``) unless
+        ``current_version_options`` names a removal policy.
 
     Examples
     --------
@@ -117,238 +117,60 @@ class SafeFunction(Construct):
         smoke_test: SmokeTest | None = None,
         post_traffic_test: SmokeTest | None = None,
         deployment_group_name: str | None = None,
-        provisioned_concurrent_executions: int | None = None,
-        # --- applied to the alias (see class docstring) ---
-        max_event_age: Duration | None = None,
-        on_failure: lambda_.IDestination | None = None,
-        on_success: lambda_.IDestination | None = None,
-        retry_attempts: int | None = None,
-        events: Sequence[lambda_.IEventSource] | None = None,
-        # --- aws_lambda.Function options, same names ---
-        adot_instrumentation: lambda_.AdotInstrumentationConfig | None = None,
-        allow_all_ipv6_outbound: bool | None = None,
-        allow_all_outbound: bool | None = None,
-        allow_public_subnet: bool | None = None,
-        application_log_level_v2: lambda_.ApplicationLogLevel | None = None,
-        architecture: lambda_.Architecture | None = None,
-        code_signing_config: lambda_.ICodeSigningConfig | None = None,
-        current_version_options: lambda_.VersionOptions | None = None,
-        dead_letter_queue: sqs.IQueue | None = None,
-        dead_letter_queue_enabled: bool | None = None,
-        dead_letter_topic: sns.ITopic | None = None,
-        description: str | None = None,
-        durable_config: lambda_.DurableConfig | None = None,
-        environment: Mapping[str, str] | None = None,
-        environment_encryption: kms.IKey | None = None,
-        ephemeral_storage_size: Size | None = None,
-        filesystem: lambda_.FileSystem | None = None,
-        function_name: str | None = None,
-        initial_policy: Sequence[iam.PolicyStatement] | None = None,
-        insights_version: lambda_.LambdaInsightsVersion | None = None,
-        ipv6_allowed_for_dual_stack: bool | None = None,
-        layers: Sequence[lambda_.ILayerVersion] | None = None,
-        logging_format: lambda_.LoggingFormat | None = None,
-        log_group: logs.ILogGroup | None = None,
-        memory_size: int | None = None,
-        params_and_secrets: lambda_.ParamsAndSecretsLayerVersion | None = None,
-        profiling: bool | None = None,
-        profiling_group: codeguruprofiler.IProfilingGroup | None = None,
-        recursive_loop: lambda_.RecursiveLoop | None = None,
-        reserved_concurrent_executions: int | None = None,
-        role: iam.IRole | None = None,
-        runtime_management_mode: lambda_.RuntimeManagementMode | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        snap_start: lambda_.SnapStartConf | None = None,
-        system_log_level_v2: lambda_.SystemLogLevel | None = None,
-        tenancy_config: lambda_.TenancyConfig | None = None,
-        timeout: Duration | None = None,
-        tracing: lambda_.Tracing | None = None,
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
+        **options: Unpack[SafeFunctionOptions],
     ) -> None:
         super().__init__(scope, construct_id)
-        path = self.node.path
-        self._validate(
-            alias_name=alias_name,
-            timeout=timeout,
-            memory_size=memory_size,
-            reserved_concurrent_executions=reserved_concurrent_executions,
-            provisioned_concurrent_executions=provisioned_concurrent_executions,
-            path=path,
-        )
+        _check_option_names(options, self.node.path)
+        function_options, invocation_options = split_options(options)
+        self._validate(alias_name, function_options, invocation_options)
+        #: True when this synth is a hotfix deploy (``-c constructs_pkg:hotfix=true``).
         self.hotfix = hotfix_enabled(self)
-        requested_rollout = rollout if rollout is not None else Rollout.canary()
+        requested = rollout if rollout is not None else Rollout.canary()
+        #: The rollback alarm thresholds.
         self.alarm_config = alarms if alarms is not None else RollbackAlarms()
-        self._check_alarms_fit(self.alarm_config, requested_rollout, timeout, path)
+        self._check_alarms_fit(requested, function_options.get("timeout"))
         #: The rollout in force for this synth (all at once in hotfix mode).
-        self.rollout = Rollout.all_at_once() if self.hotfix else requested_rollout
+        self.rollout = Rollout.all_at_once() if self.hotfix else requested
 
-        version_options = current_version_options or lambda_.VersionOptions()
-        if version_options.removal_policy is None:
-            version_options = lambda_.VersionOptions(
-                **{**_struct_to_kwargs(version_options), "removal_policy": RemovalPolicy.RETAIN}
-            )
-
-        function_kwargs: dict[str, Any] = {
-            "adot_instrumentation": adot_instrumentation,
-            "allow_all_ipv6_outbound": allow_all_ipv6_outbound,
-            "allow_all_outbound": allow_all_outbound,
-            "allow_public_subnet": allow_public_subnet,
-            "application_log_level_v2": application_log_level_v2,
-            "architecture": architecture,
-            "code_signing_config": code_signing_config,
-            "dead_letter_queue": dead_letter_queue,
-            "dead_letter_queue_enabled": dead_letter_queue_enabled,
-            "dead_letter_topic": dead_letter_topic,
-            "description": description,
-            "durable_config": durable_config,
-            "environment": dict(environment) if environment is not None else None,
-            "environment_encryption": environment_encryption,
-            "ephemeral_storage_size": ephemeral_storage_size,
-            "filesystem": filesystem,
-            "function_name": function_name,
-            "initial_policy": list(initial_policy) if initial_policy is not None else None,
-            "insights_version": insights_version,
-            "ipv6_allowed_for_dual_stack": ipv6_allowed_for_dual_stack,
-            "layers": list(layers) if layers is not None else None,
-            "logging_format": logging_format,
-            "log_group": log_group,
-            "memory_size": memory_size,
-            "params_and_secrets": params_and_secrets,
-            "profiling": profiling,
-            "profiling_group": profiling_group,
-            "recursive_loop": recursive_loop,
-            "reserved_concurrent_executions": reserved_concurrent_executions,
-            "role": role,
-            "runtime_management_mode": runtime_management_mode,
-            "security_groups": list(security_groups) if security_groups is not None else None,
-            "snap_start": snap_start,
-            "system_log_level_v2": system_log_level_v2,
-            "tenancy_config": tenancy_config,
-            "timeout": timeout,
-            "tracing": tracing,
-            "vpc": vpc,
-            "vpc_subnets": vpc_subnets,
-        }
         #: The function. Invoke it through :attr:`alias`, never directly.
-        self.function = lambda_.Function(
-            self,
-            "Resource",
-            code=code,
-            handler=handler,
-            runtime=runtime,
-            current_version_options=version_options,
-            **{k: v for k, v in function_kwargs.items() if v is not None},
-        )
+        self.function = self._build_function(code, handler, runtime, function_options)
         #: The version published for this code and configuration.
         self.version: lambda_.Version = self.function.current_version
         #: The alias callers invoke; CodeDeploy shifts it between versions.
-        self.alias = lambda_.Alias(
-            self,
-            "Alias",
-            alias_name=alias_name,
-            version=self.version,
-            provisioned_concurrent_executions=provisioned_concurrent_executions,
-            max_event_age=max_event_age,
-            on_failure=on_failure,
-            on_success=on_success,
-            retry_attempts=retry_attempts,
-        )
-        for source in events or ():
-            self.alias.add_event_source(source)
-
+        self.alias = self._build_alias(alias_name, invocation_options)
         shared = SharedRelease.of(self)
-        self.deployment_group = codedeploy.LambdaDeploymentGroup(
-            self,
-            "DeploymentGroup",
-            alias=self.alias,
-            application=shared.application,
-            role=shared.service_role,
-            deployment_config=shared.deployment_config(self.rollout),
-            deployment_group_name=deployment_group_name,
-            auto_rollback=codedeploy.AutoRollbackConfig(
-                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
-            ),
-            ignore_alarm_configuration=True if self.hotfix else None,
-        )
-
+        #: The CodeDeploy deployment group that shifts :attr:`alias`.
+        self.deployment_group = self._build_deployment_group(shared, deployment_group_name)
         self._metrics = ReleaseMetricFactory(
-            self.function.function_name,
-            alias_name,
-            self.version.version,
-            self.alarm_config.period,
+            self.function.function_name, alias_name, self.version.version, self.alarm_config.period
         )
-        self._alarm_scope = Construct(self, "RollbackAlarms")
-        self._alarms: list[cloudwatch.IAlarm] = []
-        self._alarm_listeners: list[Callable[[cloudwatch.IAlarm], None]] = []
-        self._composite: cloudwatch.CompositeAlarm | None = None
-        for generated in build_rollback_alarms(
-            self._alarm_scope, self.alarm_config, self._metrics, subject=path
-        ):
-            self.add_rollback_alarm(generated)
-        for extra in self.alarm_config.extra:
-            self.add_rollback_alarm(extra)
-
+        self._alarms = RollbackAlarmSet(
+            self,
+            "RollbackAlarms",
+            deployment_group=self.deployment_group,
+            config=self.alarm_config,
+            metrics=self._metrics,
+            subject=self.node.path,
+        )
+        timeout = function_options.get("timeout")
         #: Pre-traffic smoke-test hook function, if ``smoke_test`` was given.
-        self.smoke_test_hook: lambda_.Function | None = None
+        self.smoke_test_hook = self._build_hook(shared, smoke_test, "PreTrafficHook", timeout)
         #: Post-traffic smoke-test hook function, if ``post_traffic_test`` was given.
-        self.post_traffic_hook: lambda_.Function | None = None
-        if smoke_test is not None:
-            self.smoke_test_hook = smoke_test.create_hook(
-                self, "PreTrafficHook", target=self.version, target_timeout=timeout
-            )
-            self.deployment_group.add_pre_hook(self.smoke_test_hook)
-            _acknowledge_hook_grant(shared, self.smoke_test_hook)
-        if post_traffic_test is not None:
-            self.post_traffic_hook = post_traffic_test.create_hook(
-                self, "PostTrafficHook", target=self.version, target_timeout=timeout
-            )
-            self.deployment_group.add_post_hook(self.post_traffic_hook)
-            _acknowledge_hook_grant(shared, self.post_traffic_hook)
-
-        add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
-
-        if self.hotfix:
-            # The operator asked for this deploy to skip the alarms: do not let the
-            # deployment-safety rule block it (the warning below still says so).
-            acknowledge(
-                self,
-                "DeploymentSafety::DeploymentGroupWithoutAlarms",
-                f"hotfix deploy requested with -c {defaults.HOTFIX_CONTEXT_KEY}=true",
-            )
-            Annotations.of(self).add_warning_v2(
-                "constructs_pkg:hotfix",
-                f"HOTFIX deploy: {path} shifts all traffic at once and its rollback alarms are "
-                f"ignored (was: {requested_rollout.describe()}). Smoke tests still run. The next "
-                f"deploy without -c {defaults.HOTFIX_CONTEXT_KEY}=true restores the rollout.",
-            )
-
-    def release_record(self) -> ReleaseRecord:
-        """Describe this release for tools (``constructs-pkg plan``; metadata on the alias)."""
-        return ReleaseRecord(
-            path=self.node.path,
-            alias=self.alias.alias_name,
-            rollout=self.rollout.record(),
-            hotfix=self.hotfix,
-            alarms=tuple(alarm.node.path for alarm in self._alarms),
-            alarm_window_minutes=self.alarm_config.window_minutes,
-            smoke_test=self.smoke_test_hook is not None,
+        self.post_traffic_hook = self._build_hook(
+            shared, post_traffic_test, "PostTrafficHook", timeout
         )
+        add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
+        if self.hotfix:
+            self._announce_hotfix(requested)
 
-    # --- validation ------------------------------------------------------------------------
+    # --- steps -----------------------------------------------------------------------------
 
-    @staticmethod
     def _validate(
-        *,
-        alias_name: str,
-        timeout: Duration | None,
-        memory_size: int | None,
-        reserved_concurrent_executions: int | None,
-        provisioned_concurrent_executions: int | None,
-        path: str,
+        self, alias_name: str, function: dict[str, Any], invocation: dict[str, Any]
     ) -> None:
+        path = self.node.path
         if not is_unresolved(alias_name) and (
-            not isinstance(alias_name, str) or not _ALIAS_NAME.match(alias_name)
+            not isinstance(alias_name, str) or not _ALIAS_NAME.fullmatch(alias_name)
         ):
             raise ConfigurationError(
                 "alias_name",
@@ -356,51 +178,49 @@ class SafeFunction(Construct):
                 "1-128 letters, digits, '-' or '_', not only digits (Lambda alias names)",
                 path=path,
             )
-        if timeout is not None:
+        if "timeout" in function:
             check_duration(
                 "timeout",
-                timeout,
+                function["timeout"],
                 minimum_seconds=1,
                 maximum_seconds=limits.LAMBDA_MAX_TIMEOUT_SECONDS,
                 whole="seconds",
                 path=path,
             )
-        if memory_size is not None:
+        if "memory_size" in function:
             check_number(
-                "memory_size", memory_size, minimum=128, maximum=10240, whole=True, path=path
-            )
-        if reserved_concurrent_executions is not None:
-            check_number(
-                "reserved_concurrent_executions",
-                reserved_concurrent_executions,
-                minimum=0,
+                "memory_size",
+                function["memory_size"],
+                minimum=limits.LAMBDA_MIN_MEMORY_MB,
+                maximum=limits.LAMBDA_MAX_MEMORY_MB,
                 whole=True,
                 path=path,
             )
-        if provisioned_concurrent_executions is not None:
+        reserved = function.get("reserved_concurrent_executions")
+        if reserved is not None:
             check_number(
-                "provisioned_concurrent_executions",
-                provisioned_concurrent_executions,
-                minimum=1,
-                whole=True,
-                path=path,
+                "reserved_concurrent_executions", reserved, minimum=0, whole=True, path=path
+            )
+        provisioned = invocation.get("provisioned_concurrent_executions")
+        if provisioned is not None:
+            check_number(
+                "provisioned_concurrent_executions", provisioned, minimum=1, whole=True, path=path
             )
             if (
-                reserved_concurrent_executions is not None
-                and not is_unresolved(reserved_concurrent_executions)
-                and not is_unresolved(provisioned_concurrent_executions)
-                and provisioned_concurrent_executions > reserved_concurrent_executions
+                reserved is not None
+                and not is_unresolved(reserved)
+                and not is_unresolved(provisioned)
+                and provisioned > reserved
             ):
                 raise ConfigurationError(
                     "provisioned_concurrent_executions",
-                    provisioned_concurrent_executions,
-                    f"at most reserved_concurrent_executions ({reserved_concurrent_executions})",
+                    provisioned,
+                    f"at most reserved_concurrent_executions ({reserved})",
                     path=path,
                 )
 
-    def _check_alarms_fit(
-        self, alarms: RollbackAlarms, rollout: Rollout, timeout: Duration | None, path: str
-    ) -> None:
+    def _check_alarms_fit(self, rollout: Rollout, timeout: Duration | None) -> None:
+        alarms = self.alarm_config
         timeout_seconds = function_timeout_seconds(timeout)
         if (
             alarms.p99_latency is not None
@@ -412,7 +232,7 @@ class SafeFunction(Construct):
                 "alarms.p99_latency",
                 alarms.p99_latency,
                 f"a Duration below the function timeout ({timeout_seconds:g} seconds)",
-                path=path,
+                path=self.node.path,
                 reason="Invocations end at the timeout, so this alarm could never fire.",
             )
         if rollout.kind != "all_at_once" and alarms.window_minutes > rollout.bake_minutes:
@@ -424,12 +244,97 @@ class SafeFunction(Construct):
                 "the rollout interval or shorten RollbackAlarms(period, evaluation_periods).",
             )
 
+    def _build_function(
+        self,
+        code: lambda_.Code,
+        handler: str,
+        runtime: lambda_.Runtime,
+        options: dict[str, Any],
+    ) -> lambda_.Function:
+        options = dict(options)
+        options["current_version_options"] = _retained(options.get("current_version_options"))
+        return lambda_.Function(
+            self, "Resource", code=code, handler=handler, runtime=runtime, **options
+        )
+
+    def _build_alias(self, alias_name: str, invocation: dict[str, Any]) -> lambda_.Alias:
+        events = invocation.pop("events", ())
+        alias = lambda_.Alias(
+            self, "Alias", alias_name=alias_name, version=self.version, **invocation
+        )
+        for source in events:
+            alias.add_event_source(source)
+        return alias
+
+    def _build_deployment_group(
+        self, shared: SharedRelease, name: str | None
+    ) -> codedeploy.LambdaDeploymentGroup:
+        return codedeploy.LambdaDeploymentGroup(
+            self,
+            "DeploymentGroup",
+            alias=self.alias,
+            application=shared.application,
+            role=shared.service_role,
+            deployment_config=shared.deployment_config(self.rollout),
+            deployment_group_name=name,
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+            ignore_alarm_configuration=True if self.hotfix else None,
+        )
+
+    def _build_hook(
+        self,
+        shared: SharedRelease,
+        test: SmokeTest | None,
+        construct_id: str,
+        timeout: Duration | None,
+    ) -> lambda_.Function | None:
+        if test is None:
+            return None
+        hook = test.create_hook(self, construct_id, target=self.version, target_timeout=timeout)
+        if construct_id == "PreTrafficHook":
+            self.deployment_group.add_pre_hook(hook)
+        else:
+            self.deployment_group.add_post_hook(hook)
+        _acknowledge_hook_grant(shared, hook)
+        return hook
+
+    def _announce_hotfix(self, requested: Rollout) -> None:
+        # The operator asked for this deploy to skip the alarms: do not let the
+        # deployment-safety rule block it (the warning below still says so).
+        acknowledge(
+            self,
+            "DeploymentSafety::DeploymentGroupWithoutAlarms",
+            f"hotfix deploy requested with -c {defaults.HOTFIX_CONTEXT_KEY}=true",
+        )
+        Annotations.of(self).add_warning_v2(
+            "constructs_pkg:hotfix",
+            f"HOTFIX deploy: {self.node.path} shifts all traffic at once and its rollback alarms "
+            f"are ignored (was: {requested.describe()}). Smoke tests still run. The next deploy "
+            f"without -c {defaults.HOTFIX_CONTEXT_KEY}=true restores the rollout.",
+        )
+
+    # --- release record --------------------------------------------------------------------
+
+    def release_record(self) -> ReleaseRecord:
+        """Describe this release for tools (``constructs-pkg plan``; metadata on the alias)."""
+        return ReleaseRecord(
+            path=self.node.path,
+            alias=self.alias.alias_name,
+            rollout=self.rollout.record(),
+            hotfix=self.hotfix,
+            alarms=tuple(alarm.node.path for alarm in self._alarms.alarms),
+            alarm_window_minutes=self.alarm_config.window_minutes,
+            smoke_test=self.smoke_test_hook is not None,
+        )
+
     # --- rollback alarms -------------------------------------------------------------------
 
     @property
     def rollback_alarms(self) -> list[cloudwatch.IAlarm]:
         """Every alarm that rolls this function's deployment back, in the order added."""
-        return list(self._alarms)
+        return self._alarms.alarms
 
     def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Roll this function's deployment back when ``alarm`` fires.
@@ -439,62 +344,14 @@ class SafeFunction(Construct):
         fires (unless ``RollbackAlarms(combine_over_limit=False)``, which makes the
         eleventh alarm an error).
         """
-        limit = limits.CODEDEPLOY_MAX_ALARMS
-        count = len(self._alarms) + 1
-        if count > limit and not self.alarm_config.combine_over_limit:
-            raise ConfigurationError(
-                "number of rollback alarms",
-                count,
-                f"at most {limit} per CodeDeploy deployment group",
-                path=self.node.path,
-                reason="Set RollbackAlarms(combine_over_limit=True) to combine the rest into "
-                "one composite alarm.",
-            )
-        if count > limit - 1 + limits.COMPOSITE_MAX_CHILDREN:
-            raise ConfigurationError(
-                "number of rollback alarms",
-                count,
-                f"at most {limit - 1 + limits.COMPOSITE_MAX_CHILDREN} "
-                f"({limit - 1} direct and {limits.COMPOSITE_MAX_CHILDREN} in one composite)",
-                path=self.node.path,
-            )
-        self._alarms.append(alarm)
-        for listener in self._alarm_listeners:
-            listener(alarm)
-        if count < limit:
-            self.deployment_group.add_alarm(alarm)
-        elif count == limit:
-            # The last slot: this alarm, or a composite of it and every later one.
-            self.deployment_group.add_alarm(
-                cloudwatch.Alarm.from_alarm_name(
-                    self._alarm_scope,
-                    "LastSlot",
-                    lazy_string(self._last_slot_name),
-                )
-            )
-        elif self._composite is None:
-            self._composite = cloudwatch.CompositeAlarm(
-                self._alarm_scope,
-                "Combined",
-                alarm_rule=cloudwatch.AlarmRule.from_string(lazy_string(self._combined_rule)),
-                alarm_description=f"{self.node.path}: any of rollback alarms {limit} and later "
-                "(CodeDeploy takes at most 10 alarms). Rolls the deployment back.",
-            )
+        self._alarms.add(alarm)
 
-    def _last_slot_name(self) -> str:
-        """Name for the tenth alarm slot: the tenth alarm, or the composite of 10 and later."""
-        if self._composite is not None:
-            return self._composite.alarm_name
-        return self._alarms[limits.CODEDEPLOY_MAX_ALARMS - 1].alarm_name
+    def on_rollback_alarm(self, listener: Callable[[cloudwatch.IAlarm], None]) -> None:
+        """Call ``listener(alarm)`` for every rollback alarm: those added so far and later ones.
 
-    def _combined_rule(self) -> str:
-        """Composite alarm rule: ANY of the rollback alarms from the tenth on."""
-        tail = self._alarms[limits.CODEDEPLOY_MAX_ALARMS - 1 :]
-        return str(
-            cloudwatch.AlarmRule.any_of(
-                *[cloudwatch.AlarmRule.from_alarm(a, cloudwatch.AlarmState.ALARM) for a in tail]
-            ).render_alarm_rule()
-        )
+        A FunctionFleet uses it to put every member's alarms into its release-wide alarm.
+        """
+        self._alarms.on_alarm(listener)
 
     # --- grants and metrics ----------------------------------------------------------------
 
@@ -536,6 +393,38 @@ class SafeFunction(Construct):
         return self.metric("Throttles", statistic="Sum")
 
 
+def _retained(options: lambda_.VersionOptions | None) -> lambda_.VersionOptions:
+    """``options`` with ``RemovalPolicy.RETAIN`` unless they name a removal policy."""
+    given = options or lambda_.VersionOptions()
+    if given.removal_policy is not None:
+        return given
+    fields = [
+        name for name, value in vars(lambda_.VersionOptions).items() if isinstance(value, property)
+    ]
+    kept = {name: getattr(given, name) for name in fields if getattr(given, name) is not None}
+    return lambda_.VersionOptions(**{**kept, "removal_policy": RemovalPolicy.RETAIN})
+
+
+def _check_option_names(options: Mapping[str, Any], path: str) -> None:
+    """Reject a keyword that is no option (a typo must not be silently dropped)."""
+    known = FUNCTION_OPTIONS | INVOCATION_OPTIONS
+    for name, value in options.items():
+        if name in known:
+            continue
+        if name in DEPRECATED_FUNCTION_OPTIONS:
+            reason = f"{name} is not offered: {DEPRECATED_FUNCTION_OPTIONS[name]}."
+        else:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            reason = f"There is no option {name}." + (f" Did you mean {close[0]}?" if close else "")
+        raise ConfigurationError(
+            name,
+            value,
+            "an aws_lambda.Function option or an invocation option (see FunctionOptions)",
+            path=path,
+            reason=reason,
+        )
+
+
 def _acknowledge_hook_grant(shared: SharedRelease, hook: lambda_.Function) -> None:
     """cdk-nag IAM5 on ``<hook>:*``: CDK's grant_invoke covers the hook's own versions."""
     policy = shared.service_role.node.try_find_child("DefaultPolicy")
@@ -546,8 +435,3 @@ def _acknowledge_hook_grant(shared: SharedRelease, hook: lambda_.Function) -> No
             "CodeDeploy may invoke this smoke-test hook and its versions (CDK grant_invoke); "
             "the wildcard is the version qualifier of that one function.",
         )
-
-
-def _struct_to_kwargs(struct: Any) -> dict[str, Any]:
-    """Keyword arguments that rebuild a jsii struct (``VersionOptions``) with changes."""
-    return {k: v for k, v in struct._values.items() if v is not None}

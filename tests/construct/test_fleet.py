@@ -378,7 +378,79 @@ def test_member_name_rejected(bad: str) -> None:
 
 @pytest.mark.parametrize("good", ["A", "A" * 64, "Api2"])
 def test_member_name_accepted(good: str) -> None:
-    new_fleet().add_function(good, handler="index.handler")
+    fleet = new_fleet()
+    member = fleet.add_function(good, handler="index.handler")
+    assert fleet.functions == {good: member}
+    assert member.node.id == good
+    tpl = Template.from_stack(nested_of(member))
+    assert logical_id(member.function) in resources_of(tpl, "AWS::Lambda::Function")
+
+
+# --- options: fleet defaults under a member's own ------------------------------------------------
+
+
+def test_any_function_option_is_a_fleet_default_and_a_member_option() -> None:
+    from aws_cdk import Size
+    from aws_cdk import aws_iam as iam
+
+    stack = Stack(new_app(), "S", env=TEST_ENV)
+    fleet_policy = iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::a/*"])
+    member_policy = iam.PolicyStatement(actions=["sqs:SendMessage"], resources=["*"])
+    fleet = new_fleet(
+        stack,
+        ephemeral_storage_size=Size.mebibytes(1024),
+        memory_size=256,
+        initial_policy=[fleet_policy],
+        environment={"STAGE": "prod", "MODE": "a"},
+    )
+    plain = fleet.add_function("Plain", handler="index.handler")
+    own = fleet.add_function(
+        "Own",
+        handler="index.handler",
+        memory_size=1024,
+        initial_policy=[member_policy],
+        environment={"MODE": "b"},
+    )
+    templates = {m: Template.from_stack(nested_of(m)) for m in (plain, own)}
+    plain_fn = function_of(templates[plain], plain)
+    own_fn = function_of(templates[own], own)
+    assert plain_fn["EphemeralStorage"] == {"Size": 1024} == own_fn["EphemeralStorage"]
+    assert (plain_fn["MemorySize"], own_fn["MemorySize"]) == (256, 1024)
+    assert plain_fn["Environment"]["Variables"]["MODE"] == "a"
+    assert own_fn["Environment"]["Variables"] | {"RELEASE_ID": "x"} == {
+        "STAGE": "prod",
+        "MODE": "b",
+        "RELEASE_ID": "x",
+    }
+    own_policies = json.dumps(resources_of(templates[own], "AWS::IAM::Policy"))
+    plain_policies = json.dumps(resources_of(templates[plain], "AWS::IAM::Policy"))
+    assert "s3:GetObject" in own_policies
+    assert "sqs:SendMessage" in own_policies
+    assert "s3:GetObject" in plain_policies
+    assert "sqs:SendMessage" not in plain_policies
+
+
+@pytest.mark.parametrize(
+    ("where", "option", "reason"),
+    [
+        ("fleet", "function_name", "every member would get the same physical name"),
+        ("fleet", "events", "every member would consume the same event source"),
+        ("member", "current_version_options", "stamps every version with its release id"),
+    ],
+)
+def test_options_that_cannot_apply_are_refused(where: str, option: str, reason: str) -> None:
+    value: Any = {
+        "function_name": "orders",
+        "events": [object()],
+        "current_version_options": lambda_.VersionOptions(description="mine"),
+    }[option]
+    fleet = None if where == "fleet" else new_fleet()
+    with pytest.raises(ConfigurationError, match=rf"{option}=.*Not allowed here: .*{reason}"):
+        _ = (
+            new_fleet(**{option: value})
+            if fleet is None
+            else fleet.add_function("Api", handler="index.handler", **{option: value})
+        )
 
 
 def test_member_name_used_twice_even_in_another_wave() -> None:
