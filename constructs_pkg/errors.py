@@ -33,8 +33,8 @@ class ConfigurationError(ValueError):
     --------
     >>> err = ConfigurationError("percent", 150, "a whole number from 1 to 99",
     ...                          path="Stack/Orders")
-    >>> str(err)
-    "[Stack/Orders] percent=150 is not allowed: expected a whole number from 1 to 99."
+    >>> print(err)
+    [Stack/Orders] percent=150 is not allowed: expected a whole number from 1 to 99.
     """
 
     def __init__(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from aws_cdk import Stack
 
 # jsii prints a banner on Node 20 (end of life); set before aws_cdk starts its Node process.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -26,3 +30,16 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         yield MOCK_REGION
+
+
+@pytest.fixture(scope="session")
+def sample_stacks() -> list[Stack]:
+    """The sample app (what ``cdk synth`` runs), built once for the whole test session.
+
+    Tests must not add constructs to it: it is synthesized by the first test that reads a
+    template, and every later test reads the same assembly.
+    """
+    from sample_app.app import build
+    from tests.cdk_helpers import new_app
+
+    return build(new_app())

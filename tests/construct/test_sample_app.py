@@ -13,11 +13,6 @@ from sample_app.app import build
 from tests.cdk_helpers import TEST_ENV, function_kwargs, new_app
 
 
-@pytest.fixture(scope="module")
-def sample_stacks() -> list[Stack]:
-    return build(new_app())
-
-
 def test_sample_app_has_no_cfn_lint_errors(sample_stacks):
     for stack in sample_stacks:
         assert_no_cfn_lint_errors(stack, regions=["eu-west-1", "us-east-1"])

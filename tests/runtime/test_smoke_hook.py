@@ -162,7 +162,10 @@ def test_report_is_retried_then_succeeds(clients):
     _, _, cd, cd_stub = clients
     cd_stub.add_client_error("put_lifecycle_event_hook_execution_status", "ThrottlingException")
     _expect_report(cd_stub, "Succeeded")
-    smoke_hook.report(cd, EVENT, "Succeeded", sleep=lambda s: None)
+    slept: list[float] = []
+    smoke_hook.report(cd, EVENT, "Succeeded", sleep=slept.append)
+    cd_stub.assert_no_pending_responses()  # the throttled call and the retry were both made
+    assert slept == [1.0]
 
 
 @pytest.mark.parametrize(

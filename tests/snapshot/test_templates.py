@@ -20,13 +20,7 @@ from constructs_pkg import (
     SmokeTest,
 )
 from constructs_pkg.testing import assert_no_cfn_lint_errors
-from sample_app.app import build
 from tests.cdk_helpers import TEST_ENV, function_kwargs, new_app
-
-
-@pytest.fixture(scope="module")
-def sample_stacks() -> list[Stack]:
-    return build(new_app())
 
 
 def test_sample_app(sample_stacks, cdk_snapshot):
