@@ -30,7 +30,12 @@ def exact_duration(seconds: float, *, largest: str = "days") -> str:
     --------
     >>> exact_duration(604800), exact_duration(90), exact_duration(7200, largest="minutes")
     ('7 days', '90 seconds', '120 minutes')
+    >>> exact_duration(0.001)
+    '1 millisecond'
     """
+    if 0 < seconds < 1:
+        millis = round(seconds * 1000, 3)
+        return f"{number(millis)} millisecond" + ("s" if millis != 1 else "")
     names = [name for name, _ in _UNITS]
     for name, size in _UNITS[names.index(largest.rstrip("s")) :]:
         if seconds >= size and seconds % size == 0:

@@ -1,30 +1,72 @@
-"""Small, shared validation helpers. Every rule raises :class:`ConfigurationError`.
+"""The boundary every public argument passes through. Every rule raises ConfigurationError.
 
-Each helper skips values that are unresolved CDK tokens: those are only known
-at deploy time and are CloudFormation's to check.
+* :func:`check_type` -- the type, from the annotation (``Duration``, ``Sequence[IQueue]``,
+  ``Rollout | None`` ...), with jsii interfaces checked by their members, as jsii does;
+* :func:`check_number` / :func:`check_duration` -- finite, whole where AWS wants it, within
+  the documented range (both ends);
+* :func:`check_name` -- an exact pattern (``fullmatch``: no trailing newline slips through).
+
+Unresolved tokens are CloudFormation's to check and pass unless ``tokens="reject"`` (a value
+the library computes with must be known at synth time). Tokens are recognised in Python, by
+CDK's markers, without a round trip to the jsii process.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+import re
+import struct
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Union
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Size
 
 from constructs_pkg import limits
 from constructs_pkg._text import exact_duration, number
 from constructs_pkg.errors import ConfigurationError
 
+__all__ = [
+    "assumed_timeout_seconds",
+    "check_duration",
+    "check_name",
+    "check_number",
+    "check_type",
+    "describe_type",
+    "function_timeout_seconds",
+    "is_unresolved",
+    "seconds",
+]
+
+Tokens = Literal["pass", "reject"]
+
+#: CDK encodes a number token as a double whose top 16 bits are 0xFBFF.
+_NUMBER_TOKEN_BITS = 0xFBFF
+#: ... and a string token (or a list token's element) as text holding one of these.
+_STRING_TOKEN_MARKERS = ("${Token[", "#{Token[")
+
 
 def is_unresolved(value: Any) -> bool:
-    """Return True when ``value`` (a number, string or Duration) is a deploy-time token."""
+    """Return True when ``value`` (a number, string, list or Duration) is a deploy-time token.
+
+    Examples
+    --------
+    >>> is_unresolved("orders"), is_unresolved(5), is_unresolved(float("nan"))
+    (False, False, False)
+    """
     if isinstance(value, Duration):
         return bool(value.is_unresolved())
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return False
-    if isinstance(value, float) and not math.isfinite(value):
-        return False  # NaN and infinity are plain bad numbers (and would crash the jsii kernel)
-    return bool(Token.is_unresolved(value))
+    if isinstance(value, str):
+        return any(marker in value for marker in _STRING_TOKEN_MARKERS)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return False  # NaN and infinity are plain bad numbers (they crash the jsii kernel)
+        bits: int = struct.unpack(">Q", struct.pack(">d", value))[0]
+        return bits >> 48 == _NUMBER_TOKEN_BITS
+    if isinstance(value, list) and len(value) == 1:
+        return is_unresolved(value[0]) and "#{Token[" in str(value[0])
+    return False
 
 
 def seconds(value: Duration | None) -> float | None:
@@ -41,6 +83,148 @@ def function_timeout_seconds(timeout: Duration | None) -> float | None:
     return seconds(timeout)
 
 
+def assumed_timeout_seconds(timeout: Duration | None) -> float:
+    """Return a function's timeout in seconds; 900 s (Lambda's maximum) for a token.
+
+    Everything the library sizes from a timeout it cannot read (a smoke hook's wait, a
+    queue's visibility timeout, a capacity report) assumes the worst case, never the best.
+    """
+    known = function_timeout_seconds(timeout)
+    return float(limits.LAMBDA_MAX_TIMEOUT_SECONDS) if known is None else known
+
+
+# --- types ---------------------------------------------------------------------------------------
+
+
+def check_type(argument: str, value: Any, hint: Any, *, path: str | None = None) -> None:
+    """Check ``value`` against the annotation ``hint``; the error says what was expected.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_type("batch_size", "10", int)
+    ... except ConfigurationError as error:
+    ...     print(error)
+    batch_size='10' is not allowed: expected a whole number.
+    """
+    if not _matches(value, hint):
+        raise ConfigurationError(argument, _shown(value), describe_type(hint), path=path)
+
+
+def describe_type(hint: Any) -> str:
+    """Say what ``hint`` accepts, in words a user recognises (``a Duration, e.g. ...``)."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = [describe_type(o) for o in typing.get_args(hint) if o is not type(None)]
+        return " or ".join(options)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(o) for o in typing.get_args(hint))
+    if origin in (Sequence, list, tuple):
+        return f"a list of {_plural(describe_type(typing.get_args(hint)[0]))}"
+    if origin is Mapping or origin is dict:
+        key, item = typing.get_args(hint)
+        return f"a mapping of {_plural(describe_type(key))} to {_plural(describe_type(item))}"
+    words = _WORDS.get(hint)
+    if words is not None:
+        return words
+    example = getattr(hint, "__example__", None)
+    name = getattr(hint, "__name__", str(hint))
+    article = "an" if name[:1] in "AEIOU" else "a"
+    module = getattr(hint, "__module__", "").replace("aws_cdk.", "")
+    where = f" ({module})" if module.startswith("aws_") else ""
+    return f"{article} {name}{where}" + (f", e.g. {example}" if example else "")
+
+
+_WORDS: dict[Any, str] = {
+    str: "a string",
+    int: "a whole number",
+    float: "a number",
+    bool: "True or False",
+    Duration: "a Duration, e.g. Duration.minutes(5)",
+    Size: "a Size, e.g. Size.mebibytes(512)",
+    Any: "anything",
+}
+
+
+def _plural(words: str) -> str:
+    for article in ("a ", "an "):
+        if words.startswith(article):
+            return words[len(article) :].split(",")[0] + "s"
+    return words
+
+
+def _matches(value: Any, hint: Any) -> bool:  # one branch per kind of annotation
+    if hint is Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_matches(value, option) for option in typing.get_args(hint))
+    if origin is Literal:
+        options = typing.get_args(hint)
+        return any(value == option and type(value) is type(option) for option in options)
+    if origin in (Sequence, list, tuple):
+        (item,) = typing.get_args(hint)[:1]
+        return isinstance(value, list | tuple) and all(_matches(v, item) for v in value)
+    if origin is Mapping or origin is dict:
+        key, item = typing.get_args(hint)
+        return isinstance(value, Mapping) and all(
+            _matches(k, key) and _matches(v, item) for k, v in value.items()
+        )
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return _is_number(value) and (is_unresolved(value) or float(value).is_integer())
+    if hint is float:
+        return _is_number(value)
+    if isinstance(hint, type) and getattr(hint, "_is_protocol", False):
+        return _implements(value, hint)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    raise TypeError(f"no check for the annotation {hint!r}")  # pragma: no cover - a bug here
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and (is_unresolved(value) or math.isfinite(value))
+    )
+
+
+_JSII_MODULES = ("aws_cdk", "constructs")
+
+
+def _implements(value: Any, interface: type) -> bool:
+    """Jsii interfaces are structural: ``value`` has every member ``interface`` declares."""
+    if value is None or isinstance(value, str | int | float | bool | Mapping | list | tuple):
+        return False
+    members = {
+        name
+        for base in interface.__mro__
+        if getattr(base, "_is_protocol", False) and base.__module__.startswith(_JSII_MODULES)
+        for name in vars(base)
+        if not name.startswith("_")
+    }
+    cls = type(value)
+    return all(hasattr(cls, name) for name in members)
+
+
+def _shown(value: Any) -> Any:
+    """Show constructs by their path in errors, everything else as given."""
+    node = getattr(value, "node", None)
+    if node is not None and not isinstance(value, str | int | float):
+        try:
+            return f"<{type(value).__name__} {node.path}>"
+        except Exception:  # pragma: no cover - not a construct after all
+            return value
+    return value
+
+
+# --- numbers, durations, names -------------------------------------------------------------------
+
+
 def check_number(
     argument: str,
     value: Any,
@@ -49,9 +233,10 @@ def check_number(
     maximum: float | None = None,
     whole: bool = False,
     exclusive_minimum: bool = False,
+    tokens: Tokens = "pass",
     path: str | None = None,
 ) -> None:
-    """Check that ``value`` is a number within ``[minimum, maximum]``.
+    """Check that ``value`` is a finite number within ``[minimum, maximum]``.
 
     Parameters
     ----------
@@ -65,25 +250,29 @@ def check_number(
         Require an integral value (``5`` or ``5.0``).
     exclusive_minimum
         Treat ``minimum`` as exclusive (``> minimum``).
+    tokens
+        ``"pass"``: an unresolved token is CloudFormation's to check. ``"reject"``: the
+        value must be known at synth time.
     path
         Construct path for the error message.
     """
-    if is_unresolved(value):
-        return
     kind = "a whole number" if whole else "a number"
     if minimum is not None and maximum is not None:
         low = "greater than" if exclusive_minimum else "from"
         joiner = " and at most " if exclusive_minimum else " to "
         allowed = f"{kind} {low} {number(minimum)}{joiner}{number(maximum)}"
     elif minimum is not None:
-        allowed = (
-            f"{kind} {'greater than' if exclusive_minimum else 'of at least'} {number(minimum)}"
-        )
+        above = "greater than" if exclusive_minimum else "of at least"
+        allowed = f"{kind} {above} {number(minimum)}"
     elif maximum is not None:
         allowed = f"{kind} of at most {number(maximum)}"
     else:
         allowed = kind
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    if is_unresolved(value):
+        if tokens == "pass":
+            return
+        raise ConfigurationError(argument, value, f"{allowed}, known at synth time", path=path)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ConfigurationError(argument, value, allowed, path=path)
     if whole and not float(value).is_integer():
         raise ConfigurationError(argument, value, allowed, path=path)
@@ -100,6 +289,7 @@ def check_duration(
     minimum_seconds: float | None = None,
     maximum_seconds: float | None = None,
     whole: Literal["seconds", "minutes", "hours"] | None = None,
+    tokens: Tokens = "pass",
     path: str | None = None,
 ) -> None:
     """Check that ``value`` is a :class:`aws_cdk.Duration` within bounds (inclusive).
@@ -107,25 +297,34 @@ def check_duration(
     ``whole`` requires a whole number of that unit: what CloudFormation takes for the
     property (CDK would otherwise fail with "cannot be converted into a whole number").
     """
-    if is_unresolved(value):
-        return
     whole_minutes = whole == "minutes"
-    kind = "a whole number of minutes" if whole_minutes else "a Duration"
     largest = "minutes" if whole_minutes else "days"
     low = None if minimum_seconds is None else exact_duration(minimum_seconds, largest=largest)
     high = None if maximum_seconds is None else exact_duration(maximum_seconds, largest=largest)
+    kind = "a whole number of minutes" if whole_minutes else "a Duration"
     if low is not None and high is not None:
-        allowed = f"{kind} from {low} to {high}"
+        bounds = f" from {low} to {high}"
     elif low is not None:
-        allowed = f"{kind} of at least {low}"
+        bounds = f" of at least {low}"
     elif high is not None:
-        allowed = f"{kind} of at most {high}"
+        bounds = f" of at most {high}"
     else:
-        allowed = kind
-    if whole in ("seconds", "hours"):
-        allowed += f", in whole {whole}"
+        bounds = ""
+    allowed = kind + bounds + (f", in whole {whole}" if whole in ("seconds", "hours") else "")
     if not isinstance(value, Duration):
-        raise ConfigurationError(argument, value, allowed, path=path)
+        unit = whole or ("seconds" if (minimum_seconds or 0) >= 1 else "millis")
+        example = {"seconds": 30, "minutes": 5, "hours": 24, "millis": 500}[unit]
+        raise ConfigurationError(
+            argument,
+            _shown(value),
+            f"a Duration, e.g. Duration.{unit}({example}),{bounds}"
+            + (f" in whole {whole}" if whole else ""),
+            path=path,
+        )
+    if value.is_unresolved():
+        if tokens == "pass":
+            return
+        raise ConfigurationError(argument, value, f"{allowed}, known at synth time", path=path)
     millis = value.to_milliseconds()
     if whole is not None and millis % _UNIT_MS[whole] != 0:
         raise ConfigurationError(argument, value, allowed, path=path)
@@ -136,3 +335,30 @@ def check_duration(
 
 
 _UNIT_MS = {"seconds": 1000, "minutes": 60_000, "hours": 3_600_000}
+
+
+def check_name(
+    argument: str,
+    value: Any,
+    pattern: str | re.Pattern[str],
+    allowed: str,
+    *,
+    tokens: Tokens = "pass",
+    path: str | None = None,
+) -> None:
+    r"""Check that ``value`` is a string that matches ``pattern`` exactly (``fullmatch``).
+
+    Examples
+    --------
+    >>> try:
+    ...     check_name("alias_name", "live\n", r"[a-z]+", "lowercase letters")
+    ... except ConfigurationError as error:
+    ...     print(repr(str(error)))
+    "alias_name='live\\n' is not allowed: expected lowercase letters."
+    """
+    if isinstance(value, str) and is_unresolved(value):
+        if tokens == "pass":
+            return
+        raise ConfigurationError(argument, value, f"{allowed}, known at synth time", path=path)
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        raise ConfigurationError(argument, _shown(value), allowed, path=path)
