@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import math
 import re
-import struct
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Union
 
-from aws_cdk import Duration, Size
+import jsii
+from aws_cdk import Duration, Size, Stack
+from constructs import IConstruct, IValidation
 
 from constructs_pkg import limits
 from constructs_pkg._text import exact_duration, number
+from constructs_pkg._tokens import is_token
 from constructs_pkg.errors import ConfigurationError
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "check_name",
     "check_number",
     "check_type",
+    "check_when_resolved",
     "describe_type",
     "function_timeout_seconds",
     "is_unresolved",
@@ -40,11 +43,6 @@ __all__ = [
 ]
 
 Tokens = Literal["pass", "reject"]
-
-#: CDK encodes a number token as a double whose top 16 bits are 0xFBFF.
-_NUMBER_TOKEN_BITS = 0xFBFF
-#: ... and a string token (or a list token's element) as text holding one of these.
-_STRING_TOKEN_MARKERS = ("${Token[", "#{Token[")
 
 
 def is_unresolved(value: Any) -> bool:
@@ -57,16 +55,7 @@ def is_unresolved(value: Any) -> bool:
     """
     if isinstance(value, Duration):
         return bool(value.is_unresolved())
-    if isinstance(value, str):
-        return any(marker in value for marker in _STRING_TOKEN_MARKERS)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return False  # NaN and infinity are plain bad numbers (they crash the jsii kernel)
-        bits: int = struct.unpack(">Q", struct.pack(">d", value))[0]
-        return bits >> 48 == _NUMBER_TOKEN_BITS
-    if isinstance(value, list) and len(value) == 1:
-        return is_unresolved(value[0]) and "#{Token[" in str(value[0])
-    return False
+    return is_token(value)
 
 
 def seconds(value: Duration | None) -> float | None:
@@ -147,9 +136,12 @@ _WORDS: dict[Any, str] = {
 
 
 def _plural(words: str) -> str:
+    """Make ``an IAlarm (aws_cloudwatch)`` plural: ``IAlarms (aws_cloudwatch)``."""
+    words = words.split(", e.g.")[0]
     for article in ("a ", "an "):
         if words.startswith(article):
-            return words[len(article) :].split(",")[0] + "s"
+            noun, _, where = words[len(article) :].partition(" (")
+            return f"{noun}s" + (f" ({where}" if where else "")
     return words
 
 
@@ -174,8 +166,8 @@ def _matches(value: Any, hint: Any) -> bool:  # one branch per kind of annotatio
         )
     if hint is bool:
         return isinstance(value, bool)
-    if hint is int:
-        return _is_number(value) and (is_unresolved(value) or float(value).is_integer())
+    if hint is int:  # whole numbers are checked with the range, for one message
+        return _is_number(value)
     if hint is float:
         return _is_number(value)
     if isinstance(hint, type) and getattr(hint, "_is_protocol", False):
@@ -362,3 +354,44 @@ def check_name(
         raise ConfigurationError(argument, value, f"{allowed}, known at synth time", path=path)
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
         raise ConfigurationError(argument, _shown(value), allowed, path=path)
+
+
+# --- tokens that resolve at synth ---------------------------------------------------------------
+
+
+@jsii.implements(IValidation)
+class _WhenResolved:
+    """A check of a token that resolves at synth (``Lazy``, context), run when it has resolved."""
+
+    def __init__(self, scope: IConstruct, value: Any, check: Callable[[Any], None]) -> None:
+        self._scope = scope
+        self._value = value
+        self._check = check
+
+    def validate(self) -> list[str]:
+        value = self._value
+        number = value.to_seconds() if isinstance(value, Duration) else value
+        resolved = Stack.of(self._scope).resolve(number)
+        if isinstance(resolved, Mapping | list) or is_unresolved(resolved):
+            return []  # a deploy-time value (a parameter, an attribute): CloudFormation's to check
+        if isinstance(value, Duration):
+            resolved = Duration.seconds(resolved)
+        try:
+            self._check(resolved)
+        except ConfigurationError as error:
+            return [str(error)]
+        return []
+
+
+def check_when_resolved(scope: IConstruct, value: Any, check: Callable[[Any], None]) -> None:
+    """Run ``check(value)`` now, or -- for a token -- on the value it resolves to at synth.
+
+    A ``Lazy`` value or a context-derived token is known when the app synthesizes: it gets the
+    same check, and a bad one fails ``cdk synth`` with the same message. A value only known at
+    deploy time (a CfnParameter, an attribute of another resource) resolves to an intrinsic
+    function and is left to CloudFormation.
+    """
+    if is_unresolved(value):
+        scope.node.add_validation(_WhenResolved(scope, value, check))
+    else:
+        check(value)

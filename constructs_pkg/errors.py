@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from constructs_pkg._tokens import is_token
+
 __all__ = ["ConfigurationError"]
 
 
@@ -71,6 +73,8 @@ class ConfigurationError(ValueError):
 
 def _show(value: Any) -> str:
     """Render a value the way a user would recognise it in their own code."""
+    if is_token(value):
+        return f"<token {value!r}>" if isinstance(value, str) else "<a number token>"
     to_human = getattr(value, "to_human_string", None)
     if callable(to_human):  # aws_cdk.Duration / Size
         try:

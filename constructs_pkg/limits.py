@@ -18,6 +18,21 @@ LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 3
 #: Function memory, in MB.
 LAMBDA_MIN_MEMORY_MB: Final = 128
 LAMBDA_MAX_MEMORY_MB: Final = 10_240
+#: Ephemeral storage (/tmp), in MiB.
+LAMBDA_MIN_EPHEMERAL_MIB: Final = 512
+LAMBDA_MAX_EPHEMERAL_MIB: Final = 10_240
+#: Characters of a function description, a function name, a handler.
+LAMBDA_MAX_DESCRIPTION: Final = 256
+LAMBDA_MAX_FUNCTION_NAME: Final = 64
+LAMBDA_MAX_HANDLER: Final = 128
+#: All environment variables of a function together, in bytes (keys and values).
+LAMBDA_MAX_ENVIRONMENT_BYTES: Final = 4096
+#: Asynchronous invocation: retries 0-2, event age 60 s to 6 hours.
+LAMBDA_MAX_ASYNC_RETRIES: Final = 2
+LAMBDA_MIN_EVENT_AGE_SECONDS: Final = 60
+LAMBDA_MAX_EVENT_AGE_SECONDS: Final = 21_600
+#: Largest value a CloudFormation Integer property holds (concurrency settings).
+CFN_MAX_INTEGER: Final = 2_147_483_647
 
 # --- CodeDeploy -----------------------------------------------------------------------------
 
@@ -27,6 +42,8 @@ ROLLOUT_MAX_PERCENT: Final = 99
 ROLLOUT_MAX_INTERVAL_MINUTES: Final = 2880
 #: CodeDeploy accepts at most this many alarms per deployment group.
 CODEDEPLOY_MAX_ALARMS: Final = 10
+#: Characters of a deployment group name.
+CODEDEPLOY_MAX_GROUP_NAME: Final = 100
 
 # --- CloudWatch -----------------------------------------------------------------------------
 
@@ -36,6 +53,8 @@ COMPOSITE_MAX_CHILDREN: Final = 100
 COMPOSITE_MAX_RULE_LENGTH: Final = 10_240
 #: An alarm name's maximum length.
 ALARM_NAME_MAX_LENGTH: Final = 255
+#: An alarm's evaluation range (period x evaluation periods) is at most one day.
+ALARM_MAX_EVALUATION_SECONDS: Final = 86_400
 
 # --- CloudFormation -------------------------------------------------------------------------
 

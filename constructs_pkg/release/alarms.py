@@ -24,7 +24,7 @@ from constructs import Construct
 
 from constructs_pkg import defaults, limits
 from constructs_pkg._lazy import lazy_string
-from constructs_pkg._validation import check_duration, check_number
+from constructs_pkg._validation import check_duration, check_number, check_type
 from constructs_pkg.errors import ConfigurationError
 
 __all__ = ["ReleaseMetricFactory", "RollbackAlarms", "add_alarm"]
@@ -84,34 +84,61 @@ class RollbackAlarms:
     extra: Sequence[cloudwatch.IAlarm] = ()
     combine_over_limit: bool = True
 
+    #: How the boundary's errors show a RollbackAlarms.
+    __example__ = "RollbackAlarms(error_rate_percent=1, min_errors=3)"
+
     def __post_init__(self) -> None:
+        # Every number here is used at synth (thresholds, math, descriptions): no tokens.
         check_number(
             "RollbackAlarms(error_rate_percent)",
             self.error_rate_percent,
             minimum=0,
             maximum=100,
             exclusive_minimum=True,
+            tokens="reject",
         )
-        check_number("RollbackAlarms(min_errors)", self.min_errors, minimum=1, whole=True)
+        check_number(
+            "RollbackAlarms(min_errors)",
+            self.min_errors,
+            minimum=1,
+            whole=True,
+            tokens="reject",
+        )
         if self.p99_latency is not None:
             check_duration(
                 "RollbackAlarms(p99_latency)",
                 self.p99_latency,
                 minimum_seconds=0.001,
                 maximum_seconds=limits.LAMBDA_MAX_TIMEOUT_SECONDS,
+                tokens="reject",
             )
         if self.throttles is not None:
-            check_number("RollbackAlarms(throttles)", self.throttles, minimum=0, whole=True)
+            check_number(
+                "RollbackAlarms(throttles)",
+                self.throttles,
+                minimum=0,
+                whole=True,
+                tokens="reject",
+            )
         check_duration(
             "RollbackAlarms(period)",
             self.period,
             minimum_seconds=60,
             maximum_seconds=3600,
             whole="minutes",
+            tokens="reject",
         )
+        period_seconds = self.period.to_seconds()
         check_number(
-            "RollbackAlarms(evaluation_periods)", self.evaluation_periods, minimum=1, whole=True
+            "RollbackAlarms(evaluation_periods)",
+            self.evaluation_periods,
+            minimum=1,
+            maximum=limits.ALARM_MAX_EVALUATION_SECONDS // period_seconds,
+            whole=True,
+            tokens="reject",
         )
+        check_type("RollbackAlarms(extra)", self.extra, Sequence[cloudwatch.IAlarm])
+        check_type("RollbackAlarms(combine_over_limit)", self.combine_over_limit, bool)
         object.__setattr__(self, "extra", tuple(self.extra))
 
     @property

@@ -10,6 +10,9 @@ are applied to the alias, because callers invoke the alias.
 
 from __future__ import annotations
 
+import functools
+import re
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypedDict
 
@@ -22,6 +25,19 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from constructs import IConstruct
+
+from constructs_pkg import limits
+from constructs_pkg._validation import (
+    check_duration,
+    check_name,
+    check_number,
+    check_type,
+    check_when_resolved,
+    is_unresolved,
+)
+from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.runtime.env import LAMBDA_RESERVED_ENV
 
 __all__ = [
     "DEPRECATED_FUNCTION_OPTIONS",
@@ -30,6 +46,7 @@ __all__ = [
     "FunctionOptions",
     "InvocationOptions",
     "SafeFunctionOptions",
+    "check_options",
     "split_options",
 ]
 
@@ -137,3 +154,146 @@ def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
             value = list(value)
         (invocation if name in INVOCATION_OPTIONS else function)[name] = value
     return function, invocation
+
+
+#: The annotation of every option, for the type check at the boundary.
+OPTION_TYPES: Final = typing.get_type_hints(SafeFunctionOptions)
+_ENV_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
+_FUNCTION_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.LAMBDA_MAX_FUNCTION_NAME}}}")
+
+
+def check_options(options: Mapping[str, Any], *, scope: IConstruct) -> None:
+    """Check every option's type, and what Lambda itself allows, before CDK sees it.
+
+    Whatever CDK or Lambda would reject later (a jsii error, a failed deploy) is a
+    ConfigurationError here: ranges of memory, timeout, ephemeral storage, concurrency and
+    asynchronous invocation; lengths and patterns of names and descriptions; environment
+    variable keys, reserved names and the 4 KB total. A token that resolves at synth
+    (``Lazy``) gets the same check when it has resolved.
+    """
+    path = scope.node.path
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name not in _RANGED:  # the ranged ones check their type with their range
+            check_type(name, value, OPTION_TYPES[name], path=path)
+        check_when_resolved(scope, value, functools.partial(_check_value, name, path))
+
+
+#: Options whose rule checks type and range together (one message that says both).
+_RANGED = frozenset(
+    {
+        "timeout",
+        "memory_size",
+        "reserved_concurrent_executions",
+        "provisioned_concurrent_executions",
+        "retry_attempts",
+        "max_event_age",
+    }
+)
+
+
+def _check_value(name: str, path: str, value: Any) -> None:  # one rule per option
+    if name == "timeout":
+        check_duration(
+            name,
+            value,
+            minimum_seconds=1,
+            maximum_seconds=limits.LAMBDA_MAX_TIMEOUT_SECONDS,
+            whole="seconds",
+            path=path,
+        )
+    elif name == "memory_size":
+        check_number(
+            name,
+            value,
+            minimum=limits.LAMBDA_MIN_MEMORY_MB,
+            maximum=limits.LAMBDA_MAX_MEMORY_MB,
+            whole=True,
+            path=path,
+        )
+    elif name in ("reserved_concurrent_executions", "provisioned_concurrent_executions"):
+        minimum = 0 if name.startswith("reserved") else 1
+        check_number(
+            name, value, minimum=minimum, maximum=limits.CFN_MAX_INTEGER, whole=True, path=path
+        )
+    elif name == "retry_attempts":
+        check_number(
+            name, value, minimum=0, maximum=limits.LAMBDA_MAX_ASYNC_RETRIES, whole=True, path=path
+        )
+    elif name == "max_event_age":
+        check_duration(
+            name,
+            value,
+            minimum_seconds=limits.LAMBDA_MIN_EVENT_AGE_SECONDS,
+            maximum_seconds=limits.LAMBDA_MAX_EVENT_AGE_SECONDS,
+            whole="seconds",
+            path=path,
+        )
+    elif name == "ephemeral_storage_size":
+        _check_ephemeral(value, path)
+    elif name == "description" and not is_unresolved(value):
+        if len(value) > limits.LAMBDA_MAX_DESCRIPTION:
+            raise ConfigurationError(
+                name,
+                f"<{len(value)} characters>",
+                f"at most {limits.LAMBDA_MAX_DESCRIPTION} characters",
+                path=path,
+            )
+    elif name == "function_name":
+        check_name(
+            name,
+            value,
+            _FUNCTION_NAME,
+            f"1-{limits.LAMBDA_MAX_FUNCTION_NAME} letters, digits, '-' or '_'",
+            path=path,
+        )
+    elif name == "environment":
+        check_environment_variables(name, value, path=path)
+
+
+def _check_ephemeral(value: Size, path: str) -> None:
+    if value.is_unresolved():
+        return
+    check_number(
+        "ephemeral_storage_size (MiB)",
+        value.to_mebibytes(),
+        minimum=limits.LAMBDA_MIN_EPHEMERAL_MIB,
+        maximum=limits.LAMBDA_MAX_EPHEMERAL_MIB,
+        whole=True,
+        path=path,
+    )
+
+
+def check_environment_variables(
+    argument: str, environment: Mapping[str, str], *, path: str
+) -> None:
+    """Lambda's rules for variables: key pattern, no reserved name, 4 KB in total."""
+    size = 0
+    for key, value in environment.items():
+        check_name(
+            f"{argument} key",
+            key,
+            _ENV_KEY,
+            "a letter, then at least one letter, digit or '_' (Lambda's key pattern)",
+            path=path,
+        )
+        if key in LAMBDA_RESERVED_ENV:
+            raise ConfigurationError(
+                f"{argument} key",
+                key,
+                "a name the Lambda runtime does not reserve",
+                path=path,
+                reason=f"Lambda sets {key} itself; a function may not.",
+            )
+        size += len(key.encode())
+        if not is_unresolved(value):
+            size += len(value.encode())
+    if size > limits.LAMBDA_MAX_ENVIRONMENT_BYTES:
+        raise ConfigurationError(
+            argument,
+            f"<{size} bytes of keys and values>",
+            f"at most {limits.LAMBDA_MAX_ENVIRONMENT_BYTES} bytes in total (Lambda's limit)",
+            path=path,
+            reason="Move large values to SSM Parameter Store or Secrets Manager.",
+        )

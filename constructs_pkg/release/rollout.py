@@ -61,12 +61,21 @@ class Rollout:
     percent: int = 100
     interval_minutes: int = 0
 
+    #: How the boundary's errors show a Rollout.
+    __example__ = "Rollout.canary()"
+
     def __post_init__(self) -> None:
         if self.kind not in ("canary", "linear", "all_at_once"):
             raise ConfigurationError(
                 "Rollout(kind)", self.kind, "'canary', 'linear' or 'all_at_once'"
             )
         if self.kind == "all_at_once":
+            if (self.percent, self.interval_minutes) != (100, 0):
+                raise ConfigurationError(
+                    "Rollout(kind='all_at_once')",
+                    {"percent": self.percent, "interval_minutes": self.interval_minutes},
+                    "no percent or interval (Rollout.all_at_once() shifts 100 % at once)",
+                )
             return
         where = f"Rollout.{self.kind}"
         check_number(
@@ -75,6 +84,7 @@ class Rollout:
             minimum=limits.ROLLOUT_MIN_PERCENT,
             maximum=limits.ROLLOUT_MAX_PERCENT,
             whole=True,
+            tokens="reject",
         )
         check_number(
             f"{where}(interval_minutes)",
@@ -82,7 +92,11 @@ class Rollout:
             minimum=1,
             maximum=limits.ROLLOUT_MAX_INTERVAL_MINUTES,
             whole=True,
+            tokens="reject",
         )
+        # A rollout is a value: its numbers are plain ints (5.0 becomes 5).
+        object.__setattr__(self, "percent", int(self.percent))
+        object.__setattr__(self, "interval_minutes", int(self.interval_minutes))
 
     @classmethod
     def canary(
@@ -143,6 +157,7 @@ class Rollout:
             minimum=limits.ROLLOUT_MIN_PERCENT,
             maximum=limits.ROLLOUT_MAX_PERCENT,
             whole=True,
+            tokens="reject",
         )
         check_duration(
             f"{where}({interval_name})",
@@ -150,6 +165,7 @@ class Rollout:
             minimum_seconds=60,
             maximum_seconds=limits.ROLLOUT_MAX_INTERVAL_MINUTES * 60,
             whole="minutes",
+            tokens="reject",
         )
         return cls(kind, int(percent), int(interval.to_minutes()))  # percent checked above
 

@@ -18,8 +18,9 @@ from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge, logical_id
 from constructs_pkg._lazy import add_lazy_metadata
 from constructs_pkg._validation import (
-    check_duration,
-    check_number,
+    check_name,
+    check_type,
+    check_when_resolved,
     function_timeout_seconds,
     is_unresolved,
 )
@@ -32,6 +33,7 @@ from constructs_pkg.release.function_options import (
     FUNCTION_OPTIONS,
     INVOCATION_OPTIONS,
     SafeFunctionOptions,
+    check_options,
     split_options,
 )
 from constructs_pkg.release.hotfix import hotfix_enabled
@@ -41,6 +43,20 @@ from constructs_pkg.release.smoke_test import SmokeTest
 __all__ = ["SafeFunction"]
 
 _ALIAS_NAME = re.compile(r"(?!\d+\Z)[A-Za-z0-9_-]{1,128}")
+_HANDLER = re.compile(rf"\S{{1,{limits.LAMBDA_MAX_HANDLER}}}")
+_GROUP_NAME = re.compile(rf".{{1,{limits.CODEDEPLOY_MAX_GROUP_NAME}}}", re.S)
+#: The type of every argument of SafeFunction that is not a Lambda option.
+_ARGUMENT_TYPES: dict[str, Any] = {
+    "code": lambda_.Code,
+    "handler": str,
+    "runtime": lambda_.Runtime,
+    "alias_name": str,
+    "rollout": Rollout | None,
+    "alarms": RollbackAlarms | None,
+    "smoke_test": SmokeTest | None,
+    "post_traffic_test": SmokeTest | None,
+    "deployment_group_name": str | None,
+}
 
 
 class SafeFunction(Construct):
@@ -121,8 +137,21 @@ class SafeFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         _check_option_names(options, self.node.path)
+        self._validate(
+            {
+                "code": code,
+                "handler": handler,
+                "runtime": runtime,
+                "alias_name": alias_name,
+                "rollout": rollout,
+                "alarms": alarms,
+                "smoke_test": smoke_test,
+                "post_traffic_test": post_traffic_test,
+                "deployment_group_name": deployment_group_name,
+            },
+            dict(options),
+        )
         function_options, invocation_options = split_options(options)
-        self._validate(alias_name, function_options, invocation_options)
         #: True when this synth is a hotfix deploy (``-c constructs_pkg:hotfix=true``).
         self.hotfix = hotfix_enabled(self)
         requested = rollout if rollout is not None else Rollout.canary()
@@ -165,59 +194,57 @@ class SafeFunction(Construct):
 
     # --- steps -----------------------------------------------------------------------------
 
-    def _validate(
-        self, alias_name: str, function: dict[str, Any], invocation: dict[str, Any]
-    ) -> None:
+    def _validate(self, arguments: dict[str, Any], options: dict[str, Any]) -> None:
         path = self.node.path
-        if not is_unresolved(alias_name) and (
-            not isinstance(alias_name, str) or not _ALIAS_NAME.fullmatch(alias_name)
-        ):
-            raise ConfigurationError(
+        for name, value in arguments.items():
+            check_type(name, value, _ARGUMENT_TYPES[name], path=path)
+        check_when_resolved(
+            self,
+            arguments["alias_name"],
+            lambda name: check_name(
                 "alias_name",
-                alias_name,
+                name,
+                _ALIAS_NAME,
                 "1-128 letters, digits, '-' or '_', not only digits (Lambda alias names)",
                 path=path,
-            )
-        if "timeout" in function:
-            check_duration(
-                "timeout",
-                function["timeout"],
-                minimum_seconds=1,
-                maximum_seconds=limits.LAMBDA_MAX_TIMEOUT_SECONDS,
-                whole="seconds",
+            ),
+        )
+        check_when_resolved(
+            self,
+            arguments["handler"],
+            lambda handler: check_name(
+                "handler",
+                handler,
+                _HANDLER,
+                f"1-{limits.LAMBDA_MAX_HANDLER} characters without white space",
+                path=path,
+            ),
+        )
+        group_name = arguments["deployment_group_name"]
+        if group_name is not None:
+            check_name(
+                "deployment_group_name",
+                group_name,
+                _GROUP_NAME,
+                f"1-{limits.CODEDEPLOY_MAX_GROUP_NAME} characters",
                 path=path,
             )
-        if "memory_size" in function:
-            check_number(
-                "memory_size",
-                function["memory_size"],
-                minimum=limits.LAMBDA_MIN_MEMORY_MB,
-                maximum=limits.LAMBDA_MAX_MEMORY_MB,
-                whole=True,
+        check_options(options, scope=self)
+        reserved = options.get("reserved_concurrent_executions")
+        provisioned = options.get("provisioned_concurrent_executions")
+        if (
+            reserved is not None
+            and provisioned is not None
+            and not is_unresolved(reserved)
+            and not is_unresolved(provisioned)
+            and provisioned > reserved
+        ):
+            raise ConfigurationError(
+                "provisioned_concurrent_executions",
+                provisioned,
+                f"at most reserved_concurrent_executions ({reserved})",
                 path=path,
             )
-        reserved = function.get("reserved_concurrent_executions")
-        if reserved is not None:
-            check_number(
-                "reserved_concurrent_executions", reserved, minimum=0, whole=True, path=path
-            )
-        provisioned = invocation.get("provisioned_concurrent_executions")
-        if provisioned is not None:
-            check_number(
-                "provisioned_concurrent_executions", provisioned, minimum=1, whole=True, path=path
-            )
-            if (
-                reserved is not None
-                and not is_unresolved(reserved)
-                and not is_unresolved(provisioned)
-                and provisioned > reserved
-            ):
-                raise ConfigurationError(
-                    "provisioned_concurrent_executions",
-                    provisioned,
-                    f"at most reserved_concurrent_executions ({reserved})",
-                    path=path,
-                )
 
     def _check_alarms_fit(self, rollout: Rollout, timeout: Duration | None) -> None:
         alarms = self.alarm_config

@@ -53,6 +53,9 @@ class SmokeTest:
     payload: Any
     expect: Any = None
 
+    #: How the boundary's errors show a SmokeTest.
+    __example__ = 'SmokeTest(payload={"ping": True})'
+
     def __post_init__(self) -> None:
         if self.payload is None:
             raise ConfigurationError(

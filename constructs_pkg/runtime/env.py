@@ -11,6 +11,7 @@ from typing import Final
 __all__ = [
     "FORMAT_VERSION_SUFFIX",
     "HANDLER_ENV",
+    "LAMBDA_RESERVED_ENV",
     "QUEUE_URL_SUFFIX",
     "RELEASE_ID_ENV",
     "SECRETS_ENV",
@@ -49,3 +50,30 @@ QUEUE_URL_SUFFIX: Final = "_QUEUE_URL"
 STREAM_NAME_SUFFIX: Final = "_STREAM_NAME"
 #: ``<PREFIX>_FORMAT_VERSION``: the format version a producer writes.
 FORMAT_VERSION_SUFFIX: Final = "_FORMAT_VERSION"
+
+# --- Lambda's own -----------------------------------------------------------------------------
+
+#: Variables the Lambda runtime sets; a function's configuration may not set them.
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+LAMBDA_RESERVED_ENV: Final = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)

@@ -726,8 +726,9 @@ def test_invalid_alias_names(name):
         ("memory_size", 127, "a whole number from 128 to 10240"),
         ("memory_size", 10241, "a whole number from 128 to 10240"),
         ("memory_size", 256.5, "a whole number from 128 to 10240"),
-        ("reserved_concurrent_executions", -1, "a whole number of at least 0"),
-        ("provisioned_concurrent_executions", 0, "a whole number of at least 1"),
+        ("reserved_concurrent_executions", -1, "a whole number from 0 to 2147483647"),
+        ("reserved_concurrent_executions", 2**31, "a whole number from 0 to 2147483647"),
+        ("provisioned_concurrent_executions", 0, "a whole number from 1 to 2147483647"),
     ],
 )
 def test_function_argument_bounds_rejected(argument, value, allowed):

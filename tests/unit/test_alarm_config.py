@@ -87,9 +87,13 @@ def test_window_is_period_times_evaluations():
     assert RollbackAlarms(period=Duration.minutes(2), evaluation_periods=3).window_minutes == 6
 
 
-def test_unresolved_tokens_are_left_to_cloudformation():
-    rate = Token.as_number({"Ref": "Rate"})
-    assert RollbackAlarms(error_rate_percent=rate, min_errors=3).error_rate_percent == rate
+def test_thresholds_must_be_known_at_synth_time():
+    # Thresholds are in the alarm math, the descriptions and the rehearsal: no tokens.
+    with pytest.raises(
+        ConfigurationError,
+        match=r"error_rate_percent\)=<a number token> is not allowed: .* known at synth time",
+    ):
+        RollbackAlarms(error_rate_percent=Token.as_number({"Ref": "Rate"}))
 
 
 def test_metric_factory_dimensions():
