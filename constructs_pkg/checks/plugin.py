@@ -152,8 +152,11 @@ class DeploymentSafetyChecks:
         """
         from aws_cdk.assertions import Template
 
+        from constructs_pkg.checks.guard import AliasGuard
+
         stacks = [c for c in scope.node.find_all() if isinstance(c, Stack)]
-        templates = {stack.node.path: Template.from_stack(stack).to_json() for stack in stacks}
+        with AliasGuard.standing_aside(scope):  # its rule runs here, with the others
+            templates = {stack.node.path: Template.from_stack(stack).to_json() for stack in stacks}
         paths = _construct_paths(stacks)
         findings = [
             replace(f, construct_path=paths.get((f.stack, f.logical_id), f.construct_path))

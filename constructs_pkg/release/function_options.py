@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypedDict
 
 from aws_cdk import Duration, Size
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codeguruprofiler as codeguruprofiler
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -25,7 +26,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from constructs_pkg import limits
 from constructs_pkg._validation import (
@@ -43,8 +44,14 @@ __all__ = [
     "DEPRECATED_FUNCTION_OPTIONS",
     "FUNCTION_OPTIONS",
     "INVOCATION_OPTIONS",
+    "MIRRORED_STRUCTS",
+    "EventInvokeConfigOptions",
+    "EventSourceMappingOptions",
     "FunctionOptions",
+    "FunctionUrlOptions",
     "InvocationOptions",
+    "MetricOptions",
+    "PermissionOptions",
     "SafeFunctionOptions",
     "check_options",
     "split_options",
@@ -297,3 +304,95 @@ def check_environment_variables(
             path=path,
             reason="Move large values to SSM Parameter Store or Secrets Manager.",
         )
+
+
+# --- keyword arguments of the aws_lambda.IFunction methods SafeFunction implements --------------
+
+
+class MetricOptions(TypedDict, total=False):
+    """``aws_cloudwatch.MetricOptions``: what every ``metric*`` method takes."""
+
+    account: str | None
+    color: str | None
+    dimensions_map: Mapping[str, str] | None
+    id: str | None
+    label: str | None
+    period: Duration | None
+    region: str | None
+    stack_account: str | None
+    stack_region: str | None
+    statistic: str | None
+    unit: cloudwatch.Unit | None
+    visible: bool | None
+
+
+class EventSourceMappingOptions(TypedDict, total=False):
+    """``aws_lambda.EventSourceMappingOptions``: what ``add_event_source_mapping`` takes."""
+
+    batch_size: int | float | None
+    bisect_batch_on_error: bool | None
+    enabled: bool | None
+    event_source_arn: str | None
+    filter_encryption: kms.IKey | None
+    filters: Sequence[Mapping[str, Any]] | None
+    kafka_bootstrap_servers: Sequence[str] | None
+    kafka_consumer_group_id: str | None
+    kafka_topic: str | None
+    log_level: lambda_.EventSourceMappingLogLevel | None
+    max_batching_window: Duration | None
+    max_concurrency: int | float | None
+    max_record_age: Duration | None
+    metrics_config: lambda_.MetricsConfig | dict[str, Any] | None
+    on_failure: lambda_.IEventSourceDlq | None
+    parallelization_factor: int | float | None
+    provisioned_poller_config: lambda_.ProvisionedPollerConfig | dict[str, Any] | None
+    report_batch_item_failures: bool | None
+    retry_attempts: int | float | None
+    schema_registry_config: lambda_.ISchemaRegistry | None
+    source_access_configurations: (
+        Sequence[lambda_.SourceAccessConfiguration | dict[str, Any]] | None
+    )
+    starting_position: lambda_.StartingPosition | None
+    starting_position_timestamp: int | float | None
+    support_s3_on_failure_destination: bool | None
+    tumbling_window: Duration | None
+
+
+class PermissionOptions(TypedDict, total=False):
+    """``aws_lambda.Permission`` without ``principal``: what ``add_permission`` takes."""
+
+    action: str | None
+    event_source_token: str | None
+    function_url_auth_type: lambda_.FunctionUrlAuthType | None
+    invoked_via_function_url: bool | None
+    organization_id: str | None
+    scope: Construct | None
+    source_account: str | None
+    source_arn: str | None
+
+
+class FunctionUrlOptions(TypedDict, total=False):
+    """``aws_lambda.FunctionUrlOptions``: what ``add_function_url`` takes."""
+
+    auth_type: lambda_.FunctionUrlAuthType | None
+    cors: lambda_.FunctionUrlCorsOptions | dict[str, Any] | None
+    invoke_mode: lambda_.InvokeMode | None
+
+
+class EventInvokeConfigOptions(TypedDict, total=False):
+    """``aws_lambda.EventInvokeConfigOptions``: what ``configure_async_invoke`` takes."""
+
+    max_event_age: Duration | None
+    on_failure: lambda_.IDestination | None
+    on_success: lambda_.IDestination | None
+    retry_attempts: int | float | None
+
+
+#: Each TypedDict above and the CDK struct it mirrors (a test compares their fields).
+MIRRORED_STRUCTS: Final = {
+    MetricOptions: cloudwatch.MetricOptions,
+    EventSourceMappingOptions: lambda_.EventSourceMappingOptions,
+    PermissionOptions: lambda_.Permission,
+    FunctionUrlOptions: lambda_.FunctionUrlOptions,
+    EventInvokeConfigOptions: lambda_.EventInvokeConfigOptions,
+}

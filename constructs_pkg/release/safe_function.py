@@ -7,17 +7,21 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+import jsii
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
+from aws_cdk.interfaces import ResourceEnvironment
+from constructs import Construct, Node
 
 from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge, logical_id
 from constructs_pkg._lazy import add_lazy_metadata
 from constructs_pkg._validation import (
+    _shown,
     check_name,
     check_type,
     check_when_resolved,
@@ -25,6 +29,7 @@ from constructs_pkg._validation import (
     is_unresolved,
 )
 from constructs_pkg.assembly.records import ReleaseRecord
+from constructs_pkg.checks.guard import AliasGuard
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release._shared import SharedRelease
 from constructs_pkg.release.alarms import ReleaseMetricFactory, RollbackAlarms, RollbackAlarmSet
@@ -32,7 +37,13 @@ from constructs_pkg.release.function_options import (
     DEPRECATED_FUNCTION_OPTIONS,
     FUNCTION_OPTIONS,
     INVOCATION_OPTIONS,
+    EventInvokeConfigOptions,
+    EventSourceMappingOptions,
+    FunctionUrlOptions,
+    MetricOptions,
+    PermissionOptions,
     SafeFunctionOptions,
+    check_environment_variables,
     check_options,
     split_options,
 )
@@ -59,6 +70,7 @@ _ARGUMENT_TYPES: dict[str, Any] = {
 }
 
 
+@jsii.implements(lambda_.IFunction)
 class SafeFunction(Construct):
     """A Lambda function released only through a versioned alias and a CodeDeploy rollout.
 
@@ -189,6 +201,8 @@ class SafeFunction(Construct):
             shared, post_traffic_test, "PostTrafficHook", timeout
         )
         add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
+        # Nothing may invoke the unqualified function unnoticed, with nothing registered.
+        AliasGuard.of(self)
         if self.hotfix:
             self._announce_hotfix(requested)
 
@@ -380,44 +394,196 @@ class SafeFunction(Construct):
         """
         self._alarms.on_alarm(listener)
 
-    # --- grants and metrics ----------------------------------------------------------------
+    # --- aws_lambda.IFunction: invoking goes to the alias -----------------------------------
+
+    @property
+    def function_arn(self) -> str:
+        """ARN of the alias: what every caller invokes."""
+        return self.alias.function_arn
+
+    @property
+    def function_name(self) -> str:
+        """Name of the alias as CDK's ``Alias`` reports it (``<function>:<alias>``)."""
+        return self.alias.function_name
+
+    @property
+    def function_ref(self) -> Any:
+        """The alias's function reference (``aws_lambda.IFunctionRef``)."""
+        return self.alias.function_ref
+
+    @property
+    def resource_arns_for_grant_invoke(self) -> list[str]:
+        """The ARNs an invoke grant names: the alias only."""
+        return list(self.alias.resource_arns_for_grant_invoke)
+
+    def add_permission(
+        self, id: str, *, principal: iam.IPrincipal, **options: Unpack[PermissionOptions]
+    ) -> None:
+        """Allow ``principal`` to invoke the alias (a resource policy on the alias)."""
+        self.alias.add_permission(id, principal=principal, **_given(options))
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to invoke the alias (and so whatever version it points to)."""
         return self.alias.grant_invoke(grantee)
 
+    def grant_invoke_composite_principal(
+        self, composite_principal: iam.CompositePrincipal
+    ) -> list[iam.Grant]:
+        """Allow every principal of ``composite_principal`` to invoke the alias."""
+        return list(self.alias.grant_invoke_composite_principal(composite_principal))
+
+    def grant_invoke_url(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the alias's function URL."""
+        return self.alias.grant_invoke_url(grantee)
+
+    def grant_invoke_version(self, grantee: iam.IGrantable, version: lambda_.IVersion) -> iam.Grant:
+        """Allow ``grantee`` to invoke one published ``version`` (a qualified ARN)."""
+        return self.function.grant_invoke_version(grantee, version)
+
+    def grant_invoke_latest_version(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Refused: ``$LATEST`` bypasses the alias, its canary and its rollback."""
+        raise ConfigurationError(
+            "grant_invoke_latest_version",
+            _shown(grantee),
+            "grant_invoke(grantee), which grants the alias",
+            path=self.node.path,
+            reason="Invoking $LATEST bypasses the alias: new code at 100 % the moment the stack "
+            "updates, never rolled back.",
+        )
+
+    def add_event_source(self, source: lambda_.IEventSource) -> None:
+        """Attach an event source to the alias (never ``$LATEST``)."""
+        self.alias.add_event_source(source)
+
+    def add_event_source_mapping(
+        self, id: str, **options: Unpack[EventSourceMappingOptions]
+    ) -> lambda_.EventSourceMapping:
+        """Add an event source mapping that invokes the alias."""
+        return self.alias.add_event_source_mapping(id, **_given(options))
+
+    def add_function_url(self, **options: Unpack[FunctionUrlOptions]) -> lambda_.FunctionUrl:
+        """Add a function URL that invokes the alias."""
+        return self.alias.add_function_url(**_given(options))
+
+    def configure_async_invoke(self, **options: Unpack[EventInvokeConfigOptions]) -> None:
+        """Configure asynchronous invocation of the alias."""
+        self.alias.configure_async_invoke(**_given(options))
+
     def metric(
         self,
         metric_name: str,
         *,
-        statistic: str = "Sum",
         new_version_only: bool = False,
+        **options: Unpack[MetricOptions],
     ) -> cloudwatch.Metric:
-        """Return a Lambda metric of the alias, or of the new version only.
+        """Return a Lambda metric of the alias (``FunctionName``, ``Resource=<fn>:<alias>``).
 
-        Dimensions are ``FunctionName`` and ``Resource=<function>:<alias>``, plus
-        ``ExecutedVersion`` with ``new_version_only``. The period is the rollback
-        alarms' period.
+        With ``new_version_only`` the metric also has ``ExecutedVersion=<this version>``: the
+        new version alone, during a canary. Other options as on ``aws_lambda.IFunction``
+        (CDK's defaults: average over 5 minutes).
         """
-        if new_version_only:
-            return self._metrics.new_version(metric_name, statistic)
-        return self._metrics.alias(metric_name, statistic)
+        metric = self.alias.metric(metric_name, **_given(options))
+        if not new_version_only:
+            return metric
+        dimensions = {**(metric.dimensions or {}), "ExecutedVersion": self.version.version}
+        return metric.with_(dimensions_map=dimensions)
 
-    def metric_errors(self, *, new_version_only: bool = False) -> cloudwatch.Metric:
+    def metric_errors(
+        self, *, new_version_only: bool = False, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
         """Sum of ``Errors`` through the alias (or of the new version only)."""
-        return self.metric("Errors", statistic="Sum", new_version_only=new_version_only)
+        return self.metric("Errors", new_version_only=new_version_only, **_sum(options))
 
-    def metric_invocations(self, *, new_version_only: bool = False) -> cloudwatch.Metric:
+    def metric_invocations(
+        self, *, new_version_only: bool = False, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
         """Sum of ``Invocations`` through the alias (or of the new version only)."""
-        return self.metric("Invocations", statistic="Sum", new_version_only=new_version_only)
+        return self.metric("Invocations", new_version_only=new_version_only, **_sum(options))
 
-    def metric_duration(self, *, new_version_only: bool = False) -> cloudwatch.Metric:
-        """p99 of ``Duration`` through the alias (or of the new version only)."""
-        return self.metric("Duration", statistic="p99", new_version_only=new_version_only)
+    def metric_duration(
+        self, *, new_version_only: bool = False, **options: Unpack[MetricOptions]
+    ) -> cloudwatch.Metric:
+        """``Duration`` through the alias (or of the new version only); CDK's default: average."""
+        return self.metric("Duration", new_version_only=new_version_only, **_given(options))
 
-    def metric_throttles(self) -> cloudwatch.Metric:
+    def metric_throttles(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Sum of ``Throttles`` on the alias (throttled requests run no version)."""
-        return self.metric("Throttles", statistic="Sum")
+        return self.metric("Throttles", **_sum(options))
+
+    # --- aws_lambda.IFunction: identity is the function's --------------------------------------
+
+    @property
+    def role(self) -> iam.IRole | None:
+        """The function's execution role."""
+        return self.function.role
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The function's principal: what grants *to* this function give permissions to."""
+        return self.function.grant_principal
+
+    @property
+    def permissions_node(self) -> Node:
+        """The construct node permissions are added under (the function's)."""
+        return self.function.permissions_node
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The function's network connections (a function in a VPC)."""
+        return self.function.connections
+
+    @property
+    def is_bound_to_vpc(self) -> bool:
+        """Whether the function runs in a VPC."""
+        return bool(self.function.is_bound_to_vpc)
+
+    @property
+    def architecture(self) -> lambda_.Architecture:
+        """The function's instruction set architecture."""
+        return self.function.architecture
+
+    @property
+    def latest_version(self) -> lambda_.IVersion:
+        """The function's ``$LATEST`` version (identity only: invoke the alias instead)."""
+        return self.function.latest_version
+
+    @property
+    def tenancy_config(self) -> lambda_.TenancyConfig | None:
+        """The function's tenancy configuration, if any."""
+        return self.function.tenancy_config
+
+    @property
+    def env(self) -> ResourceEnvironment:
+        """Account and region of the function."""
+        return self.function.env
+
+    @property
+    def stack(self) -> Stack:
+        """The stack the function is in."""
+        return Stack.of(self)
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        """Add ``statement`` to the function's execution role."""
+        self.function.add_to_role_policy(statement)
+
+    def add_environment(self, key: str, value: str, *, remove_in_edge: bool | None = None) -> None:
+        """Set an environment variable of the function (a new version on the next deploy)."""
+        check_environment_variables("add_environment", {key: value}, path=self.node.path)
+        self.function.add_environment(key, value, remove_in_edge=remove_in_edge)
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """Apply ``policy`` to the function (versions keep their own: retained)."""
+        self.function.apply_removal_policy(policy)
+
+
+def _given(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the options a caller set (jsii passes every field, the unset ones as None)."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def _sum(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with CDK's ``Sum`` statistic unless one is given."""
+    return {"statistic": "Sum", **_given(options)}
 
 
 def _retained(options: lambda_.VersionOptions | None) -> lambda_.VersionOptions:

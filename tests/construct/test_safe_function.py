@@ -702,7 +702,8 @@ def test_metrics_have_alias_and_version_dimensions():
         "Resource",
         "ExecutedVersion",
     }
-    assert fn.metric_duration().statistic == "p99"
+    assert fn.metric_duration().statistic == "Average"  # CDK's default, as on IFunction
+    assert fn.metric_duration(statistic="p99").statistic == "p99"
     assert fn.metric_throttles().metric_name == "Throttles"
 
 
@@ -863,6 +864,16 @@ def test_unknown_option_is_an_error_not_silently_dropped(name, reason):
         ConfigurationError, match=rf"\[TestStack/Orders\] {name}=1 is not allowed: .*{reason}"
     ):
         SafeFunction(new_stack(), "Orders", **function_kwargs(**{name: 1}))
+
+
+def test_ifunction_keyword_types_mirror_the_cdk_structs():
+    import inspect
+
+    from constructs_pkg.release.function_options import MIRRORED_STRUCTS
+
+    for ours, cdk in MIRRORED_STRUCTS.items():
+        fields = set(inspect.signature(cdk).parameters) - {"principal"}
+        assert set(getattr(ours, "__optional_keys__")) == fields, ours.__name__  # noqa: B009
 
 
 def test_on_rollback_alarm_sees_every_alarm_past_and_future():
