@@ -199,8 +199,10 @@ def _implements(value: Any, interface: type) -> bool:
         for name in vars(base)
         if not name.startswith("_")
     }
-    cls = type(value)
-    return all(hasattr(cls, name) for name in members)
+    # A jsii object of several interfaces arrives as a dynamic proxy over one object per
+    # interface (its ``_delegates``): every member must be on one of them.
+    classes = [type(d) for d in getattr(value, "_delegates", None) or ()] or [type(value)]
+    return all(any(hasattr(cls, name) for cls in classes) for name in members)
 
 
 def _shown(value: Any) -> Any:

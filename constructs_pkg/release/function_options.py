@@ -10,6 +10,7 @@ are applied to the alias, because callers invoke the alias.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import typing
@@ -53,6 +54,7 @@ __all__ = [
     "MetricOptions",
     "PermissionOptions",
     "SafeFunctionOptions",
+    "check_option_names",
     "check_options",
     "split_options",
 ]
@@ -167,6 +169,26 @@ def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
 OPTION_TYPES: Final = typing.get_type_hints(SafeFunctionOptions)
 _ENV_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
 _FUNCTION_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.LAMBDA_MAX_FUNCTION_NAME}}}")
+
+
+def check_option_names(options: Mapping[str, Any], path: str) -> None:
+    """Reject a keyword that is no option (a typo must not be silently dropped)."""
+    known = FUNCTION_OPTIONS | INVOCATION_OPTIONS
+    for name, value in options.items():
+        if name in known:
+            continue
+        if name in DEPRECATED_FUNCTION_OPTIONS:
+            reason = f"{name} is not offered: {DEPRECATED_FUNCTION_OPTIONS[name]}."
+        else:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            reason = f"There is no option {name}." + (f" Did you mean {close[0]}?" if close else "")
+        raise ConfigurationError(
+            name,
+            value,
+            "an aws_lambda.Function option or an invocation option (see FunctionOptions)",
+            path=path,
+            reason=reason,
+        )
 
 
 def check_options(options: Mapping[str, Any], *, scope: IConstruct) -> None:

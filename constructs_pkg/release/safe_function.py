@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack
@@ -34,9 +33,6 @@ from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release._shared import SharedRelease
 from constructs_pkg.release.alarms import ReleaseMetricFactory, RollbackAlarms, RollbackAlarmSet
 from constructs_pkg.release.function_options import (
-    DEPRECATED_FUNCTION_OPTIONS,
-    FUNCTION_OPTIONS,
-    INVOCATION_OPTIONS,
     EventInvokeConfigOptions,
     EventSourceMappingOptions,
     FunctionUrlOptions,
@@ -44,6 +40,7 @@ from constructs_pkg.release.function_options import (
     PermissionOptions,
     SafeFunctionOptions,
     check_environment_variables,
+    check_option_names,
     check_options,
     split_options,
 )
@@ -148,7 +145,7 @@ class SafeFunction(Construct):
         **options: Unpack[SafeFunctionOptions],
     ) -> None:
         super().__init__(scope, construct_id)
-        _check_option_names(options, self.node.path)
+        check_option_names(options, self.node.path)
         self._validate(
             {
                 "code": code,
@@ -596,26 +593,6 @@ def _retained(options: lambda_.VersionOptions | None) -> lambda_.VersionOptions:
     ]
     kept = {name: getattr(given, name) for name in fields if getattr(given, name) is not None}
     return lambda_.VersionOptions(**{**kept, "removal_policy": RemovalPolicy.RETAIN})
-
-
-def _check_option_names(options: Mapping[str, Any], path: str) -> None:
-    """Reject a keyword that is no option (a typo must not be silently dropped)."""
-    known = FUNCTION_OPTIONS | INVOCATION_OPTIONS
-    for name, value in options.items():
-        if name in known:
-            continue
-        if name in DEPRECATED_FUNCTION_OPTIONS:
-            reason = f"{name} is not offered: {DEPRECATED_FUNCTION_OPTIONS[name]}."
-        else:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            reason = f"There is no option {name}." + (f" Did you mean {close[0]}?" if close else "")
-        raise ConfigurationError(
-            name,
-            value,
-            "an aws_lambda.Function option or an invocation option (see FunctionOptions)",
-            path=path,
-            reason=reason,
-        )
 
 
 def _acknowledge_hook_grant(shared: SharedRelease, hook: lambda_.Function) -> None:

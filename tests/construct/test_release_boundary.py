@@ -221,3 +221,37 @@ def test_deploy_time_values_are_left_to_cloudformation():
     template(stack).has_resource_properties(
         "AWS::Lambda::Function", {"MemorySize": {"Ref": "Memory"}}
     )
+
+
+# --- FunctionFleet ------------------------------------------------------------------------------
+
+
+def _fleet(**overrides: Any) -> Any:
+    from aws_cdk import aws_lambda as lambda_
+
+    from constructs_pkg import FunctionFleet
+    from tests.cdk_helpers import inline_code
+
+    arguments: dict[str, Any] = {"code": inline_code(), "runtime": lambda_.Runtime.PYTHON_3_12}
+    return FunctionFleet(new_stack(), "Backend", **{**arguments, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "pattern"),
+    [
+        ({"code": "service/"}, r"code='service/' .* expected a Code"),
+        ({"secrets": "DB_PASSWORD"}, r"secrets='DB_PASSWORD' .* a list of ISecrets"),
+        ({"memory_size": 99999}, r"memory_size=99999 .* from 128 to 10240"),
+        ({"memroy_size": 512}, r"memroy_size=512 .* Did you mean memory_size\?"),
+        ({"stacks_per_wave": float("inf")}, r"stacks_per_wave=inf .* from 1 to 100"),
+    ],
+)
+def test_fleet_arguments_are_checked(arguments, pattern):
+    with pytest.raises(ConfigurationError, match=rf"^\[TestStack/Backend\] {pattern}"):
+        _fleet(**arguments)
+
+
+def test_member_arguments_are_checked():
+    fleet = _fleet()
+    with pytest.raises(ConfigurationError, match=r"\[TestStack/Backend/Api\] rollout='canary'"):
+        fleet.add_function("Api", handler="index.handler", rollout="canary")

@@ -12,7 +12,7 @@ from constructs import Construct, IValidation
 
 from constructs_pkg import defaults
 from constructs_pkg._lazy import add_metadata
-from constructs_pkg._validation import check_number
+from constructs_pkg._validation import check_number, check_type
 from constructs_pkg.assembly.records import FleetMemberRecord
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.alarms import RollbackAlarms
@@ -24,7 +24,11 @@ from constructs_pkg.release.fleet.environment import (
 from constructs_pkg.release.fleet.placement import Placement
 from constructs_pkg.release.fleet.release_alarm import ReleaseAlarm
 from constructs_pkg.release.fleet.release_id import resolve_release_id
-from constructs_pkg.release.function_options import SafeFunctionOptions
+from constructs_pkg.release.function_options import (
+    SafeFunctionOptions,
+    check_option_names,
+    check_options,
+)
 from constructs_pkg.release.rollout import Rollout
 from constructs_pkg.release.runtime_layer import RuntimeLayer
 from constructs_pkg.release.safe_function import SafeFunction
@@ -168,10 +172,29 @@ class FunctionFleet(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         path = self.node.path
+        for name, value, hint in (
+            ("code", code, lambda_.Code),
+            ("runtime", runtime, lambda_.Runtime | None),
+            ("release_id", release_id, str | None),
+            ("rollout", rollout, Rollout | None),
+            ("alarms", alarms, RollbackAlarms | None),
+            ("alias_name", alias_name, str),
+            ("secrets", secrets, Secrets),
+            ("runtime_layer", runtime_layer, bool),
+        ):
+            check_type(name, value, hint, path=path)
         check_number(
-            "stacks_per_wave", stacks_per_wave, minimum=1, maximum=100, whole=True, path=path
+            "stacks_per_wave",
+            stacks_per_wave,
+            minimum=1,
+            maximum=100,
+            whole=True,
+            tokens="reject",
+            path=path,
         )
+        check_option_names(options, path)
         _reject(options, _NOT_FLEET_WIDE, path)
+        check_options(options, scope=self)
         #: True when the artifact is a container image (members run the dispatcher).
         self.is_image = isinstance(code, lambda_.AssetImageCode | lambda_.EcrImageCode)
         self._runtime = self._check_runtime(runtime)
@@ -264,6 +287,14 @@ class FunctionFleet(Construct):
             ``current_version_options``. Default: the fleet's, else Lambda's.
         """
         member_path = self._check_member(name, handler, wave)
+        for argument, value, hint in (
+            ("rollout", rollout, Rollout | None),
+            ("alarms", alarms, RollbackAlarms | None),
+            ("smoke_test", smoke_test, SmokeTest | None),
+            ("post_traffic_test", post_traffic_test, SmokeTest | None),
+            ("secrets", secrets, Secrets),
+        ):
+            check_type(argument, value, hint, path=member_path)
         _reject(options, _NOT_PER_MEMBER, member_path)
         member_secrets = {
             **self._secrets,
@@ -338,7 +369,9 @@ class FunctionFleet(Construct):
                 path=fleet_path,
             )
         member_path = f"{fleet_path}/{name}"
-        check_number("wave", wave, minimum=1, maximum=100, whole=True, path=member_path)
+        check_number(
+            "wave", wave, minimum=1, maximum=100, whole=True, tokens="reject", path=member_path
+        )
         ok = isinstance(handler, str) and 0 < len(handler) <= 128
         if ok and self.is_image:
             ok = bool(_PY_HANDLER.fullmatch(handler))
