@@ -39,6 +39,15 @@ SMOKE_HOOK_MEMORY_MB: Final = 256
 #: so each is capped well below that.
 SMOKE_MAX_JSON_BYTES: Final = 1536
 
+#: CodeDeploy events a SafeFunction's ``notifications=`` topic receives.
+DEPLOYMENT_NOTIFICATION_EVENTS: Final = (
+    "DeploymentStart",
+    "DeploymentSuccess",
+    "DeploymentFailure",
+    "DeploymentStop",
+    "DeploymentRollback",
+)
+
 #: Context key that switches every SafeFunction to an emergency (all-at-once, no alarms) deploy.
 HOTFIX_CONTEXT_KEY: Final = "constructs_pkg:hotfix"
 

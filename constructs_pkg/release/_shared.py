@@ -31,19 +31,33 @@ class SharedRelease(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.application = codedeploy.LambdaApplication(self, "Application")
-        self.service_role = iam.Role(
-            self,
-            "ServiceRole",
-            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
-            description="CodeDeploy service role shared by every SafeFunction of this stack",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name(
-                    "service-role/AWSCodeDeployRoleForLambdaLimited"
-                )
-            ],
-        )
+        self._application: codedeploy.LambdaApplication | None = None
+        self._service_role: iam.Role | None = None
         self._configs: dict[str, codedeploy.ILambdaDeploymentConfig] = {}
+
+    @property
+    def application(self) -> codedeploy.LambdaApplication:
+        """The stack's CodeDeploy application (created on first use)."""
+        if self._application is None:
+            self._application = codedeploy.LambdaApplication(self, "Application")
+        return self._application
+
+    @property
+    def service_role(self) -> iam.Role:
+        """The stack's CodeDeploy service role (created on first use)."""
+        if self._service_role is None:
+            self._service_role = iam.Role(
+                self,
+                "ServiceRole",
+                assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+                description="CodeDeploy service role shared by every SafeFunction of this stack",
+                managed_policies=[
+                    iam.ManagedPolicy.from_aws_managed_policy_name(
+                        "service-role/AWSCodeDeployRoleForLambdaLimited"
+                    )
+                ],
+            )
+        return self._service_role
 
     @classmethod
     def of(cls, scope: IConstruct) -> SharedRelease:
@@ -57,14 +71,22 @@ class SharedRelease(Construct):
         return cls(stack, SHARED_RELEASE_ID)
 
     def deployment_config(self, rollout: Rollout) -> codedeploy.ILambdaDeploymentConfig:
-        """Return the config for ``rollout``: predefined by name, else one custom per shape."""
+        """Return the config for ``rollout``: predefined or named, else one custom per shape."""
         predefined = rollout.predefined_config()
         if predefined is not None:
             return predefined
+        if rollout.kind == "named" and rollout.config is not None:
+            return rollout.config
         config = self._configs.get(rollout.config_id)
         if config is None:
-            config = codedeploy.LambdaDeploymentConfig(
-                self, rollout.config_id, traffic_routing=rollout.traffic_routing()
-            )
+            if rollout.kind == "named":
+                assert rollout.config_name is not None
+                config = codedeploy.LambdaDeploymentConfig.from_lambda_deployment_config_name(
+                    self, rollout.config_id, rollout.config_name
+                )
+            else:
+                config = codedeploy.LambdaDeploymentConfig(
+                    self, rollout.config_id, traffic_routing=rollout.traffic_routing()
+                )
             self._configs[rollout.config_id] = config
         return config

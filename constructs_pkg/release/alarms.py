@@ -303,7 +303,8 @@ class RollbackAlarmSet(Construct):
     scope, construct_id
         Where the construct lives (SafeFunction uses ``RollbackAlarms``).
     deployment_group
-        The group the alarms roll back.
+        The group the alarms roll back; None for ``Rollout.disabled()`` (the alarms only
+        alarm).
     config
         Thresholds of the generated alarms, and ``extra`` alarms to attach.
     metrics
@@ -317,7 +318,7 @@ class RollbackAlarmSet(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        deployment_group: codedeploy.LambdaDeploymentGroup,
+        deployment_group: codedeploy.LambdaDeploymentGroup | None,
         config: RollbackAlarms,
         metrics: ReleaseMetricFactory,
         subject: str,
@@ -358,10 +359,13 @@ class RollbackAlarmSet(Construct):
         """Roll the deployment back when ``alarm`` fires (see the class for the 10-alarm slots)."""
         limit = limits.CODEDEPLOY_MAX_ALARMS
         count = len(self._alarms) + 1
-        self._check_room(count)
+        if self._group is not None:
+            self._check_room(count)
         self._alarms.append(alarm)
         for listener in self._listeners:
             listener(alarm)
+        if self._group is None:
+            return
         if count < limit:
             self._group.add_alarm(alarm)
         elif count == limit:

@@ -1,21 +1,30 @@
-"""How traffic moves from the old version to the new one: canary, linear or all at once."""
+"""How traffic moves to a new version: canary, linear, all at once, a named config, or none."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Literal
 
 from aws_cdk import Duration
 from aws_cdk import aws_codedeploy as codedeploy
 
 from constructs_pkg import defaults, limits
-from constructs_pkg._validation import check_duration, check_number
+from constructs_pkg._validation import (
+    check_duration,
+    check_name,
+    check_number,
+    check_type,
+    is_unresolved,
+)
 from constructs_pkg.assembly.records import RolloutRecord
 from constructs_pkg.errors import ConfigurationError
 
 __all__ = ["Rollout", "RolloutStep"]
 
-RolloutKind = Literal["canary", "linear", "all_at_once"]
+RolloutKind = Literal["canary", "linear", "all_at_once", "named", "disabled"]
+#: CodeDeploy deployment config names: 1-100 letters, digits, '.', '_' or '-'.
+_CONFIG_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 _PREDEFINED: dict[tuple[RolloutKind, int, int], codedeploy.ILambdaDeploymentConfig] = {
     ("canary", 10, 5): codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
@@ -60,21 +69,34 @@ class Rollout:
     kind: RolloutKind
     percent: int = 100
     interval_minutes: int = 0
+    #: For ``named``: the deployment config's name (a token for an imported config).
+    config_name: str | None = None
+    #: For ``named`` from :meth:`from_config`: the config object itself.
+    config: codedeploy.ILambdaDeploymentConfig | None = field(default=None, compare=False)
 
     #: How the boundary's errors show a Rollout.
     __example__ = "Rollout.canary()"
 
     def __post_init__(self) -> None:
-        if self.kind not in ("canary", "linear", "all_at_once"):
+        if self.kind not in ("canary", "linear", "all_at_once", "named", "disabled"):
             raise ConfigurationError(
-                "Rollout(kind)", self.kind, "'canary', 'linear' or 'all_at_once'"
+                "Rollout(kind)",
+                self.kind,
+                "'canary', 'linear', 'all_at_once', 'named' or 'disabled' (use the factories: "
+                "Rollout.canary(), Rollout.linear(), ...)",
             )
-        if self.kind == "all_at_once":
+        if self.kind in ("all_at_once", "named", "disabled"):
             if (self.percent, self.interval_minutes) != (100, 0):
                 raise ConfigurationError(
-                    "Rollout(kind='all_at_once')",
+                    f"Rollout(kind={self.kind!r})",
                     {"percent": self.percent, "interval_minutes": self.interval_minutes},
-                    "no percent or interval (Rollout.all_at_once() shifts 100 % at once)",
+                    "no percent or interval (the shape is fixed, or the named config's)",
+                )
+            if (self.kind == "named") != (self.config_name is not None):
+                raise ConfigurationError(
+                    f"Rollout(kind={self.kind!r})",
+                    self.config_name,
+                    "a config name for kind 'named' only (use Rollout.named(...))",
                 )
             return
         where = f"Rollout.{self.kind}"
@@ -148,6 +170,50 @@ class Rollout:
         return cls("all_at_once")
 
     @classmethod
+    def named(cls, name: str) -> Rollout:
+        """Use the CodeDeploy deployment config called ``name`` (predefined or your own).
+
+        A predefined ``CodeDeployDefault.Lambda*`` name becomes the rollout of that shape (so
+        the plan, the rehearsal and the checks know it); any other name is used as it is,
+        its shape unknown at synth time.
+
+        Examples
+        --------
+        >>> Rollout.named("CodeDeployDefault.LambdaCanary10Percent5Minutes") == Rollout.canary()
+        True
+        >>> Rollout.named("Acme.Lambda.Canary5Percent20Minutes").describe()
+        'CodeDeploy config Acme.Lambda.Canary5Percent20Minutes (shape not known at synth)'
+        """
+        check_name(
+            "Rollout.named(name)",
+            name,
+            _CONFIG_NAME,
+            "a deployment config name: 1-100 letters, digits, '.', '_' or '-'",
+            tokens="reject",
+        )
+        shape = _BY_NAME.get(name)
+        return shape if shape is not None else cls("named", config_name=name)
+
+    @classmethod
+    def from_config(cls, config: codedeploy.ILambdaDeploymentConfig) -> Rollout:
+        """Use an existing deployment config object (``LambdaDeploymentConfig`` or imported)."""
+        check_type("Rollout.from_config(config)", config, codedeploy.ILambdaDeploymentConfig)
+        name = config.deployment_config_name
+        shape = None if is_unresolved(name) else _BY_NAME.get(name)
+        return shape if shape is not None else cls("named", config_name=name, config=config)
+
+    @classmethod
+    def disabled(cls) -> Rollout:
+        """No CodeDeploy deployment: CloudFormation moves the alias at once, nothing rolls back.
+
+        For a function whose versions must never run side by side and that accepts the
+        risk: no canary, no rollback on alarm, no smoke test. SafeFunction warns at synth,
+        and the deployment-safety rule ``AliasWithoutDeploymentGroup`` reports it until it
+        is acknowledged with a reason.
+        """
+        return cls("disabled")
+
+    @classmethod
     def _shaped(
         cls, kind: RolloutKind, where: str, percent: int, interval_name: str, interval: Duration
     ) -> Rollout:
@@ -174,6 +240,8 @@ class Rollout:
     @property
     def predefined_name(self) -> str | None:
         """Name of the CodeDeploy predefined config this shape matches, if any."""
+        if self.kind in ("named", "disabled"):
+            return None
         if self.kind == "all_at_once":
             return "CodeDeployDefault.LambdaAllAtOnce"
         config = _PREDEFINED.get((self.kind, self.percent, self.interval_minutes))
@@ -184,11 +252,23 @@ class Rollout:
         """Construct id used for a custom deployment config of this shape."""
         if self.kind == "all_at_once":
             return "AllAtOnce"
+        if self.kind == "named":
+            return f"Named{self.config_name}"
         return f"{self.kind.capitalize()}{self.percent}Percent{self.interval_minutes}Minutes"
 
+    @property
+    def shape_known(self) -> bool:
+        """False for a named config this library does not know the shape of."""
+        return self.kind != "named"
+
     def timeline(self) -> list[RolloutStep]:
-        """Traffic on the new version over time, from the start of the deployment."""
-        if self.kind == "all_at_once":
+        """Traffic on the new version over time, from the start of the deployment.
+
+        Empty for a named config of unknown shape.
+        """
+        if self.kind == "named":
+            return []
+        if self.kind in ("all_at_once", "disabled"):
             return [RolloutStep(0, 100)]
         if self.kind == "canary":
             return [RolloutStep(0, self.percent), RolloutStep(self.interval_minutes, 100)]
@@ -203,13 +283,18 @@ class Rollout:
 
     @property
     def bake_minutes(self) -> int:
-        """Minutes from the first shift to 100 % (0 for all at once)."""
-        return self.timeline()[-1].minute
+        """Minutes from the first shift to 100 % (0 for all at once or an unknown shape)."""
+        timeline = self.timeline()
+        return timeline[-1].minute if timeline else 0
 
     def describe(self) -> str:
         """One line for humans: ``canary: 10% for 5 minutes, then 100%``."""
         if self.kind == "all_at_once":
             return "all at once: 100% immediately"
+        if self.kind == "disabled":
+            return "disabled: CloudFormation moves the alias at once, no CodeDeploy, no rollback"
+        if self.kind == "named":
+            return f"CodeDeploy config {self.config_name} (shape not known at synth)"
         unit = "minute" if self.interval_minutes == 1 else "minutes"
         if self.kind == "canary":
             return f"canary: {self.percent}% for {self.interval_minutes} {unit}, then 100%"
@@ -230,6 +315,8 @@ class Rollout:
 
     def traffic_routing(self) -> codedeploy.TrafficRouting:
         """Return the CodeDeploy traffic routing for a custom deployment config of this shape."""
+        if self.kind in ("named", "disabled"):
+            raise ValueError(f"a {self.kind} rollout has no traffic routing of its own")
         if self.kind == "all_at_once":
             return codedeploy.TrafficRouting.all_at_once()
         interval = Duration.minutes(self.interval_minutes)
@@ -243,6 +330,18 @@ class Rollout:
 
     def predefined_config(self) -> codedeploy.ILambdaDeploymentConfig | None:
         """Return the CodeDeploy predefined config, or None when a custom one is needed."""
+        if self.kind in ("named", "disabled"):
+            return None
         if self.kind == "all_at_once":
             return codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
         return _PREDEFINED.get((self.kind, self.percent, self.interval_minutes))
+
+
+#: Predefined config name -> the rollout of that shape.
+_BY_NAME: dict[str, Rollout] = {
+    "CodeDeployDefault.LambdaAllAtOnce": Rollout("all_at_once"),
+    **{
+        str(config.deployment_config_name): Rollout(kind, percent, minutes)
+        for (kind, percent, minutes), config in _PREDEFINED.items()
+    },
+}

@@ -11,8 +11,10 @@ from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces import ResourceEnvironment
 from constructs import Construct, Node
 
@@ -63,7 +65,14 @@ _ARGUMENT_TYPES: dict[str, Any] = {
     "alarms": RollbackAlarms | None,
     "smoke_test": SmokeTest | None,
     "post_traffic_test": SmokeTest | None,
+    "pre_traffic_hook": lambda_.IFunction | None,
+    "post_traffic_hook": lambda_.IFunction | None,
     "deployment_group_name": str | None,
+    "deployment_role": iam.IRole | None,
+    "deployment_application": codedeploy.ILambdaApplication | None,
+    "auto_rollback": codedeploy.AutoRollbackConfig | None,
+    "ignore_poll_alarms_failure": bool | None,
+    "notifications": sns.ITopic | None,
 }
 
 
@@ -141,25 +150,37 @@ class SafeFunction(Construct):
         alarms: RollbackAlarms | None = None,
         smoke_test: SmokeTest | None = None,
         post_traffic_test: SmokeTest | None = None,
+        pre_traffic_hook: lambda_.IFunction | None = None,
+        post_traffic_hook: lambda_.IFunction | None = None,
         deployment_group_name: str | None = None,
+        deployment_role: iam.IRole | None = None,
+        deployment_application: codedeploy.ILambdaApplication | None = None,
+        auto_rollback: codedeploy.AutoRollbackConfig | None = None,
+        ignore_poll_alarms_failure: bool | None = None,
+        notifications: sns.ITopic | None = None,
         **options: Unpack[SafeFunctionOptions],
     ) -> None:
         super().__init__(scope, construct_id)
         check_option_names(options, self.node.path)
-        self._validate(
-            {
-                "code": code,
-                "handler": handler,
-                "runtime": runtime,
-                "alias_name": alias_name,
-                "rollout": rollout,
-                "alarms": alarms,
-                "smoke_test": smoke_test,
-                "post_traffic_test": post_traffic_test,
-                "deployment_group_name": deployment_group_name,
-            },
-            dict(options),
-        )
+        arguments = {
+            "code": code,
+            "handler": handler,
+            "runtime": runtime,
+            "alias_name": alias_name,
+            "rollout": rollout,
+            "alarms": alarms,
+            "smoke_test": smoke_test,
+            "post_traffic_test": post_traffic_test,
+            "pre_traffic_hook": pre_traffic_hook,
+            "post_traffic_hook": post_traffic_hook,
+            "deployment_group_name": deployment_group_name,
+            "deployment_role": deployment_role,
+            "deployment_application": deployment_application,
+            "auto_rollback": auto_rollback,
+            "ignore_poll_alarms_failure": ignore_poll_alarms_failure,
+            "notifications": notifications,
+        }
+        self._validate(arguments, dict(options))
         function_options, invocation_options = split_options(options)
         #: True when this synth is a hotfix deploy (``-c constructs_pkg:hotfix=true``).
         self.hotfix = hotfix_enabled(self)
@@ -168,7 +189,10 @@ class SafeFunction(Construct):
         self.alarm_config = alarms if alarms is not None else RollbackAlarms()
         self._check_alarms_fit(requested, function_options.get("timeout"))
         #: The rollout in force for this synth (all at once in hotfix mode).
-        self.rollout = Rollout.all_at_once() if self.hotfix else requested
+        self.rollout = (
+            Rollout.all_at_once() if self.hotfix and requested.kind != "disabled" else requested
+        )
+        self._check_slots(arguments)
 
         #: The function. Invoke it through :attr:`alias`, never directly.
         self.function = self._build_function(code, handler, runtime, function_options)
@@ -176,9 +200,8 @@ class SafeFunction(Construct):
         self.version: lambda_.Version = self.function.current_version
         #: The alias callers invoke; CodeDeploy shifts it between versions.
         self.alias = self._build_alias(alias_name, invocation_options)
-        shared = SharedRelease.of(self)
-        #: The CodeDeploy deployment group that shifts :attr:`alias`.
-        self.deployment_group = self._build_deployment_group(shared, deployment_group_name)
+        #: The CodeDeploy deployment group that shifts :attr:`alias` (None when disabled).
+        self.deployment_group = self._build_deployment_group(arguments)
         self._metrics = ReleaseMetricFactory(
             self.function.function_name, alias_name, self.version.version, self.alarm_config.period
         )
@@ -191,17 +214,24 @@ class SafeFunction(Construct):
             subject=self.node.path,
         )
         timeout = function_options.get("timeout")
-        #: Pre-traffic smoke-test hook function, if ``smoke_test`` was given.
-        self.smoke_test_hook = self._build_hook(shared, smoke_test, "PreTrafficHook", timeout)
-        #: Post-traffic smoke-test hook function, if ``post_traffic_test`` was given.
-        self.post_traffic_hook = self._build_hook(
-            shared, post_traffic_test, "PostTrafficHook", timeout
+        #: The managed pre-traffic smoke-test hook, if ``smoke_test`` was given.
+        self.smoke_test_hook = self._build_smoke_hook(smoke_test, "PreTrafficHook", timeout)
+        #: The function in CodeDeploy's BeforeAllowTraffic slot, if any.
+        self.pre_traffic_hook = self.smoke_test_hook or pre_traffic_hook
+        #: The function in CodeDeploy's AfterAllowTraffic slot (the managed post-traffic
+        #: smoke test, or ``post_traffic_hook``), if any.
+        self.post_traffic_hook = (
+            self._build_smoke_hook(post_traffic_test, "PostTrafficHook", timeout)
+            or post_traffic_hook
         )
+        self._attach_hooks()
         add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
         # Nothing may invoke the unqualified function unnoticed, with nothing registered.
         AliasGuard.of(self)
         if self.hotfix:
             self._announce_hotfix(requested)
+        if self.rollout.kind == "disabled":
+            self._announce_disabled()
 
     # --- steps -----------------------------------------------------------------------------
 
@@ -305,38 +335,120 @@ class SafeFunction(Construct):
         return alias
 
     def _build_deployment_group(
-        self, shared: SharedRelease, name: str | None
-    ) -> codedeploy.LambdaDeploymentGroup:
-        return codedeploy.LambdaDeploymentGroup(
+        self, arguments: dict[str, Any]
+    ) -> codedeploy.LambdaDeploymentGroup | None:
+        if self.rollout.kind == "disabled":
+            return None
+        shared = SharedRelease.of(self)
+        role = arguments["deployment_role"] or shared.service_role
+        group = codedeploy.LambdaDeploymentGroup(
             self,
             "DeploymentGroup",
             alias=self.alias,
-            application=shared.application,
-            role=shared.service_role,
+            application=arguments["deployment_application"] or shared.application,
+            role=role,
             deployment_config=shared.deployment_config(self.rollout),
-            deployment_group_name=name,
-            auto_rollback=codedeploy.AutoRollbackConfig(
+            deployment_group_name=arguments["deployment_group_name"],
+            auto_rollback=arguments["auto_rollback"]
+            or codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),
             ignore_alarm_configuration=True if self.hotfix else None,
+            ignore_poll_alarms_failure=arguments["ignore_poll_alarms_failure"],
         )
+        topic: sns.ITopic | None = arguments["notifications"]
+        if topic is not None:
+            cfn = group.node.default_child
+            assert isinstance(cfn, codedeploy.CfnDeploymentGroup)
+            cfn.trigger_configurations = [
+                codedeploy.CfnDeploymentGroup.TriggerConfigProperty(
+                    trigger_name=f"{self.node.id}-deployments"[:100],
+                    trigger_target_arn=topic.topic_arn,
+                    trigger_events=list(defaults.DEPLOYMENT_NOTIFICATION_EVENTS),
+                )
+            ]
+            topic.grant_publish(role)
+        return group
 
-    def _build_hook(
-        self,
-        shared: SharedRelease,
-        test: SmokeTest | None,
-        construct_id: str,
-        timeout: Duration | None,
+    def _check_slots(self, arguments: dict[str, Any]) -> None:
+        """CodeDeploy runs one hook per slot; a disabled rollout runs none."""
+        path = self.node.path
+        for slot, managed, own in (
+            ("BeforeAllowTraffic", "smoke_test", "pre_traffic_hook"),
+            ("AfterAllowTraffic", "post_traffic_test", "post_traffic_hook"),
+        ):
+            if arguments[managed] is not None and arguments[own] is not None:
+                raise ConfigurationError(
+                    own,
+                    _shown(arguments[own]),
+                    f"no value when {managed}= is given",
+                    path=path,
+                    reason=f"CodeDeploy runs one {slot} hook per deployment; {managed} already "
+                    f"claims it. Call your checks from one function, or drop {managed}.",
+                )
+            if self.rollout.kind == "disabled" and (arguments[managed] or arguments[own]):
+                raise ConfigurationError(
+                    managed if arguments[managed] is not None else own,
+                    _shown(arguments[managed] or arguments[own]),
+                    "no hook when rollout=Rollout.disabled()",
+                    path=path,
+                    reason="Hooks run inside a CodeDeploy deployment, and there is none.",
+                )
+
+    def _build_smoke_hook(
+        self, test: SmokeTest | None, construct_id: str, timeout: Duration | None
     ) -> lambda_.Function | None:
         if test is None:
             return None
-        hook = test.create_hook(self, construct_id, target=self.version, target_timeout=timeout)
-        if construct_id == "PreTrafficHook":
-            self.deployment_group.add_pre_hook(hook)
-        else:
-            self.deployment_group.add_post_hook(hook)
-        _acknowledge_hook_grant(shared, hook)
-        return hook
+        return test.create_hook(self, construct_id, target=self.version, target_timeout=timeout)
+
+    def _attach_hooks(self) -> None:
+        group = self.deployment_group
+        if group is None:
+            return
+        if self.pre_traffic_hook is not None:
+            group.add_pre_hook(self.pre_traffic_hook)
+        if self.post_traffic_hook is not None:
+            group.add_post_hook(self.post_traffic_hook)
+        for hook in (self.pre_traffic_hook, self.post_traffic_hook):
+            if isinstance(hook, lambda_.Function):
+                _acknowledge_hook_grant(group.role, hook)
+
+    def deployment_events(self, *states: str) -> events.EventPattern:
+        """EventBridge pattern for this function's CodeDeploy deployment state changes.
+
+        Parameters
+        ----------
+        *states
+            ``START``, ``SUCCESS``, ``FAILURE``, ``STOP``, ``READY`` ... Default: every state.
+
+        Examples
+        --------
+        ::
+
+            events.Rule(stack, "Failures", event_pattern=orders.deployment_events("FAILURE"),
+                        targets=[targets.SnsTopic(oncall)])
+        """
+        group = self.deployment_group
+        if group is None:
+            raise ConfigurationError(
+                "deployment_events",
+                self.rollout.kind,
+                "a SafeFunction released by CodeDeploy",
+                path=self.node.path,
+                reason="Rollout.disabled() creates no deployment group, so there are no events.",
+            )
+        detail: dict[str, Any] = {
+            "application": [group.application.application_name],
+            "deploymentGroup": [group.deployment_group_name],
+        }
+        if states:
+            detail["state"] = list(states)
+        return events.EventPattern(
+            source=["aws.codedeploy"],
+            detail_type=["CodeDeploy Deployment State-change Notification"],
+            detail=detail,
+        )
 
     def _announce_hotfix(self, requested: Rollout) -> None:
         # The operator asked for this deploy to skip the alarms: do not let the
@@ -351,6 +463,15 @@ class SafeFunction(Construct):
             f"HOTFIX deploy: {self.node.path} shifts all traffic at once and its rollback alarms "
             f"are ignored (was: {requested.describe()}). Smoke tests still run. The next deploy "
             f"without -c {defaults.HOTFIX_CONTEXT_KEY}=true restores the rollout.",
+        )
+
+    def _announce_disabled(self) -> None:
+        Annotations.of(self).add_warning_v2(
+            "constructs_pkg:rollout-disabled",
+            f"{self.node.path} has no rollout: CloudFormation moves alias "
+            f"{self.alias.alias_name} to each new version at once, and nothing rolls it back "
+            "(its alarms only alarm). The deployment-safety rule AliasWithoutDeploymentGroup "
+            "reports this until it is acknowledged with a reason.",
         )
 
     # --- release record --------------------------------------------------------------------
@@ -595,9 +716,9 @@ def _retained(options: lambda_.VersionOptions | None) -> lambda_.VersionOptions:
     return lambda_.VersionOptions(**{**kept, "removal_policy": RemovalPolicy.RETAIN})
 
 
-def _acknowledge_hook_grant(shared: SharedRelease, hook: lambda_.Function) -> None:
+def _acknowledge_hook_grant(role: iam.IRole, hook: lambda_.Function) -> None:
     """cdk-nag IAM5 on ``<hook>:*``: CDK's grant_invoke covers the hook's own versions."""
-    policy = shared.service_role.node.try_find_child("DefaultPolicy")
+    policy = role.node.try_find_child("DefaultPolicy")
     if policy is not None:
         acknowledge(
             policy,
