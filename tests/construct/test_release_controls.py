@@ -89,7 +89,7 @@ def test_from_config_takes_a_config_object():
         (lambda: Rollout.named("has space"), r"Rollout\.named\(name\)='has space'"),
         (lambda: Rollout.named(""), r"Rollout\.named\(name\)=''"),
         (
-            lambda: Rollout.from_config("CodeDeployDefault.LambdaAllAtOnce"),
+            lambda: Rollout.from_config("CodeDeployDefault.LambdaAllAtOnce"),  # type: ignore[arg-type]
             r"from_config\(config\)",
         ),
     ],
