@@ -48,6 +48,14 @@ DEPLOYMENT_NOTIFICATION_EVENTS: Final = (
     "DeploymentRollback",
 )
 
+#: Versions a SafeFunction keeps after each release (besides every version in use); the
+#: rest are deleted so the account's 75 GB of code storage is never a surprise.
+KEEP_VERSIONS: Final = 10
+#: Timeout of the version pruner (it lists and deletes through the Lambda API).
+VERSION_PRUNER_TIMEOUT_MINUTES: Final = 5
+#: Context key that recycles every SafeFunction (``-c constructs_pkg:recycle=<token>``).
+RECYCLE_CONTEXT_KEY: Final = "constructs_pkg:recycle"
+
 #: Context key that switches every SafeFunction to an emergency (all-at-once, no alarms) deploy.
 HOTFIX_CONTEXT_KEY: Final = "constructs_pkg:hotfix"
 

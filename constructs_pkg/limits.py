@@ -31,6 +31,9 @@ LAMBDA_MAX_ENVIRONMENT_BYTES: Final = 4096
 LAMBDA_MAX_ASYNC_RETRIES: Final = 2
 LAMBDA_MIN_EVENT_AGE_SECONDS: Final = 60
 LAMBDA_MAX_EVENT_AGE_SECONDS: Final = 21_600
+#: Versions a function can have is not limited by count but by code storage (75 GB by
+#: default); a retention above this many versions is surely a mistake.
+LAMBDA_MAX_KEPT_VERSIONS: Final = 1000
 #: Largest value a CloudFormation Integer property holds (concurrency settings).
 CFN_MAX_INTEGER: Final = 2_147_483_647
 

@@ -160,6 +160,8 @@ class ReleaseRecord(Record):
     alarms: tuple[str, ...]
     alarm_window_minutes: int
     smoke_test: bool
+    #: The recycle token of this release, if any (a new version with the same code).
+    recycle: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from constructs_pkg._lazy import add_lazy_metadata
 from constructs_pkg._validation import (
     _shown,
     check_name,
+    check_number,
     check_type,
     check_when_resolved,
     function_timeout_seconds,
@@ -49,6 +50,8 @@ from constructs_pkg.release.function_options import (
 from constructs_pkg.release.hotfix import hotfix_enabled
 from constructs_pkg.release.rollout import Rollout
 from constructs_pkg.release.smoke_test import SmokeTest
+from constructs_pkg.release.version_retention import retain_versions
+from constructs_pkg.runtime.env import RECYCLE_ENV
 
 __all__ = ["SafeFunction"]
 
@@ -73,7 +76,10 @@ _ARGUMENT_TYPES: dict[str, Any] = {
     "auto_rollback": codedeploy.AutoRollbackConfig | None,
     "ignore_poll_alarms_failure": bool | None,
     "notifications": sns.ITopic | None,
+    "keep_versions": Any,  # checked with its range below
+    "recycle": str | None,
 }
+_RECYCLE_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @jsii.implements(lambda_.IFunction)
@@ -158,6 +164,8 @@ class SafeFunction(Construct):
         auto_rollback: codedeploy.AutoRollbackConfig | None = None,
         ignore_poll_alarms_failure: bool | None = None,
         notifications: sns.ITopic | None = None,
+        keep_versions: int | None = defaults.KEEP_VERSIONS,
+        recycle: str | None = None,
         **options: Unpack[SafeFunctionOptions],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -179,8 +187,17 @@ class SafeFunction(Construct):
             "auto_rollback": auto_rollback,
             "ignore_poll_alarms_failure": ignore_poll_alarms_failure,
             "notifications": notifications,
+            "keep_versions": keep_versions,
+            "recycle": recycle,
         }
         self._validate(arguments, dict(options))
+        #: The recycle token in force (``recycle=`` or ``-c constructs_pkg:recycle=...``).
+        self.recycle = self._recycle_token(recycle)
+        if self.recycle is not None:
+            options = {
+                **options,
+                "environment": {**(options.get("environment") or {}), RECYCLE_ENV: self.recycle},
+            }
         function_options, invocation_options = split_options(options)
         #: True when this synth is a hotfix deploy (``-c constructs_pkg:hotfix=true``).
         self.hotfix = hotfix_enabled(self)
@@ -225,6 +242,15 @@ class SafeFunction(Construct):
             or post_traffic_hook
         )
         self._attach_hooks()
+        #: The custom resource that retires old versions after each release (None with
+        #: ``keep_versions=None``).
+        self.version_retention = (
+            None
+            if keep_versions is None
+            else retain_versions(
+                self, function=self.function, alias=self.alias, keep=int(keep_versions)
+            )
+        )
         add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
         # Nothing may invoke the unqualified function unnoticed, with nothing registered.
         AliasGuard.of(self)
@@ -269,6 +295,24 @@ class SafeFunction(Construct):
                 _GROUP_NAME,
                 f"1-{limits.CODEDEPLOY_MAX_GROUP_NAME} characters",
                 path=path,
+            )
+        if arguments["keep_versions"] is not None:
+            check_number(
+                "keep_versions",
+                arguments["keep_versions"],
+                minimum=1,
+                maximum=limits.LAMBDA_MAX_KEPT_VERSIONS,
+                whole=True,
+                tokens="reject",
+                path=path,
+            )
+        if RECYCLE_ENV in (options.get("environment") or {}):
+            raise ConfigurationError(
+                "environment",
+                {RECYCLE_ENV: options["environment"][RECYCLE_ENV]},
+                f"no variable named {RECYCLE_ENV}",
+                path=path,
+                reason="SafeFunction sets it for recycle=; pass the token there.",
             )
         check_options(options, scope=self)
         reserved = options.get("reserved_concurrent_executions")
@@ -369,6 +413,24 @@ class SafeFunction(Construct):
             ]
             topic.grant_publish(role)
         return group
+
+    def _recycle_token(self, given: str | None) -> str | None:
+        """``recycle=``, else the context ``constructs_pkg:recycle``, checked; None: no recycle."""
+        argument, token = "recycle", given
+        if token is None:
+            raw = self.node.try_get_context(defaults.RECYCLE_CONTEXT_KEY)
+            if raw is None:
+                return None
+            argument, token = f"context {defaults.RECYCLE_CONTEXT_KEY}", str(raw)
+        check_name(
+            argument,
+            token,
+            _RECYCLE_TOKEN,
+            "1-64 letters, digits, '.', '_' or '-' (any new token recycles every environment)",
+            tokens="reject",
+            path=self.node.path,
+        )
+        return token
 
     def _check_slots(self, arguments: dict[str, Any]) -> None:
         """CodeDeploy runs one hook per slot; a disabled rollout runs none."""
@@ -485,7 +547,8 @@ class SafeFunction(Construct):
             hotfix=self.hotfix,
             alarms=tuple(alarm.node.path for alarm in self._alarms.alarms),
             alarm_window_minutes=self.alarm_config.window_minutes,
-            smoke_test=self.smoke_test_hook is not None,
+            smoke_test=self.pre_traffic_hook is not None,
+            recycle=self.recycle,
         )
 
     # --- rollback alarms -------------------------------------------------------------------

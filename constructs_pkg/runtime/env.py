@@ -13,6 +13,7 @@ __all__ = [
     "HANDLER_ENV",
     "LAMBDA_RESERVED_ENV",
     "QUEUE_URL_SUFFIX",
+    "RECYCLE_ENV",
     "RELEASE_ID_ENV",
     "SECRETS_ENV",
     "SMOKE_EXPECT_ENV",
@@ -30,6 +31,12 @@ HANDLER_ENV: Final = "HANDLER"
 SECRETS_ENV: Final = "CONSTRUCTS_PKG_SECRETS"
 #: The fleet's release id.
 RELEASE_ID_ENV: Final = "RELEASE_ID"
+
+# --- SafeFunction ---------------------------------------------------------------------------
+
+#: A recycle token: changing it publishes a new version with the same code, so every warm
+#: execution environment is replaced (through the normal rollout).
+RECYCLE_ENV: Final = "CONSTRUCTS_PKG_RECYCLE"
 
 # --- Smoke-test hooks (runtime.smoke_hook) --------------------------------------------------
 

@@ -202,6 +202,7 @@ _OWN_TYPES = (
     "AWS::CloudWatch::Alarm",
     "AWS::IAM::Role",
     "AWS::Logs::LogGroup",
+    "Custom::VersionRetention",
 )
 
 
@@ -213,7 +214,14 @@ def _invokers(template: dict[str, Any], fn: SafeFunction) -> tuple[list[str], li
     for key, value in template["Resources"].items():
         if value["Type"] in _OWN_TYPES:
             continue
-        if value["Type"] == "AWS::Lambda::Url" and _references(value, function_id):
+        if value["Type"] == "AWS::IAM::Policy":  # only what grants invoking counts
+            statements = value["Properties"]["PolicyDocument"]["Statement"]
+            value = [s for s in statements if "lambda:InvokeFunction" in json.dumps(s["Action"])]
+        if (
+            isinstance(value, dict)
+            and value["Type"] == "AWS::Lambda::Url"
+            and _references(value, function_id)
+        ):
             qualified = value["Properties"].get("Qualifier") == fn.alias.alias_name
             (alias if qualified else latest).append(key)
         elif _references(value, function_id):

@@ -236,3 +236,102 @@ def test_a_disabled_rollout_takes_no_hooks():
 def test_release_controls_are_type_checked(argument, value, expected):
     with pytest.raises(ConfigurationError, match=rf"{argument}=.* {expected}"):
         SafeFunction(new_stack(), "Orders", **function_kwargs(), **{argument: value})
+
+
+# --- retiring versions ------------------------------------------------------------------------
+
+
+def test_old_versions_are_retired_after_each_release_by_one_pruner_per_stack():
+    stack = new_stack()
+    orders = SafeFunction(stack, "Orders", **function_kwargs())
+    SafeFunction(stack, "Payments", **function_kwargs(), keep_versions=3)
+    SafeFunction(stack, "Catalog", **function_kwargs(), keep_versions=None)
+    tpl = template(stack)
+    retention = resources_of(tpl, "Custom::VersionRetention")
+    assert sorted(r["Properties"]["Keep"] for r in retention.values()) == ["10", "3"]
+    (orders_retention,) = [
+        r
+        for r in retention.values()
+        if r["Properties"]["FunctionName"] == {"Ref": logical_id(orders.function)}
+    ]
+    assert orders_retention["DependsOn"] == [logical_id(orders.alias)]  # after the shift
+    version_id = logical_id(orders.version)
+    assert orders_retention["Properties"]["Version"] == {"Fn::GetAtt": [version_id, "Version"]}
+    pruners = [
+        f
+        for f in resources_of(tpl, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "constructs_pkg.runtime.version_pruner.handler"
+    ]
+    assert len(pruners) == 1
+
+
+def test_the_pruner_may_delete_versions_never_the_function():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    tpl = template(stack)
+    fn_arn = {"Fn::GetAtt": [logical_id(fn.function), "Arn"]}
+    tpl.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": "lambda:DeleteFunction",
+                            "Effect": "Allow",
+                            "Resource": {"Fn::Join": ["", [fn_arn, ":*"]]},
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("keep", [0, 1001, 2.5, "10"])
+def test_keep_versions_bounds(keep):
+    with pytest.raises(ConfigurationError, match=r"keep_versions=.* from 1 to 1000"):
+        SafeFunction(new_stack(), "Orders", **function_kwargs(), keep_versions=keep)
+
+
+# --- recycling ---------------------------------------------------------------------------------
+
+
+def _environment(stack) -> dict[str, str]:
+    (version,) = resources_of(template(stack), "AWS::Lambda::Version").values()
+    function_id = version["Properties"]["FunctionName"]["Ref"]
+    function = resources_of(template(stack), "AWS::Lambda::Function")[function_id]
+    return dict(function["Properties"].get("Environment", {}).get("Variables", {}))
+
+
+def test_recycle_changes_the_configuration_not_the_code():
+    plain, recycled = new_stack(), new_stack()
+    a = SafeFunction(plain, "Orders", **function_kwargs(environment={"MODE": "x"}))
+    b = SafeFunction(
+        recycled, "Orders", **function_kwargs(environment={"MODE": "x"}), recycle="2026-12-03"
+    )
+    assert _environment(plain) == {"MODE": "x"}
+    assert _environment(recycled) == {"MODE": "x", "CONSTRUCTS_PKG_RECYCLE": "2026-12-03"}
+    assert b.release_record().recycle == "2026-12-03"
+    assert a.release_record().recycle is None
+
+
+def test_recycle_from_context_applies_to_every_function():
+    stack = new_stack(context={"constructs_pkg:recycle": "r42"})
+    SafeFunction(stack, "Orders", **function_kwargs())
+    assert _environment(stack) == {"CONSTRUCTS_PKG_RECYCLE": "r42"}
+
+
+@pytest.mark.parametrize("token", ["", "has space", "x" * 65, "r\n"])
+def test_recycle_tokens_are_checked(token):
+    with pytest.raises(ConfigurationError, match=r"recycle=.* 1-64 letters"):
+        SafeFunction(new_stack(), "Orders", **function_kwargs(), recycle=token)
+
+
+def test_recycle_variable_is_ours():
+    with pytest.raises(
+        ConfigurationError, match=r"environment=.* no variable named CONSTRUCTS_PKG_RECYCLE"
+    ):
+        SafeFunction(
+            new_stack(), "Orders", **function_kwargs(environment={"CONSTRUCTS_PKG_RECYCLE": "x"})
+        )

@@ -50,14 +50,15 @@ def test_minimal_function_gets_version_alias_deployment_group_and_alarm():
         )
     }
     assert counts == {
-        "AWS::Lambda::Function": 1,
+        "AWS::Lambda::Function": 2,  # the function and the stack's version pruner
         "AWS::Lambda::Version": 1,
         "AWS::Lambda::Alias": 1,
         "AWS::CodeDeploy::DeploymentGroup": 1,
         "AWS::CodeDeploy::Application": 1,
         "AWS::CloudWatch::Alarm": 1,
-        "AWS::IAM::Role": 2,  # the function's own and the shared CodeDeploy role
+        "AWS::IAM::Role": 3,  # the function's own, the shared CodeDeploy role, the pruner's
     }
+    assert len(resources_of(tpl, "Custom::VersionRetention")) == 1
     assert fn.node.default_child is fn.function
     assert fn.alias.alias_name == "live"
     assert fn.rollout == Rollout.canary()
@@ -208,8 +209,9 @@ def test_custom_rollouts_create_one_config_per_shape_per_stack(rollout, routing)
 
 
 def _new_version_dims(tpl, alias="live"):
-    fn_id, _ = _only(tpl, "AWS::Lambda::Function")
-    version_id, _ = _only(tpl, "AWS::Lambda::Version")
+    # The one function with a version (not the stack's version pruner).
+    version_id, version = _only(tpl, "AWS::Lambda::Version")
+    fn_id = version["Properties"]["FunctionName"]["Ref"]
     return [
         {"Name": "ExecutedVersion", "Value": {"Fn::GetAtt": [version_id, "Version"]}},
         {"Name": "FunctionName", "Value": {"Ref": fn_id}},
