@@ -36,7 +36,7 @@ from typing import Any
 
 from constructs_pkg.assembly import Resource, TemplateSet
 
-__all__ = ["NAME_PROPERTIES", "Resolver"]
+__all__ = ["NAME_PROPERTIES", "Resolver", "show"]
 
 #: Resource type -> the property that sets its physical name (what ``Ref`` returns).
 NAME_PROPERTIES: dict[str, str] = {
@@ -51,6 +51,19 @@ NAME_PROPERTIES: dict[str, str] = {
 _TOKEN = re.compile(r"\$\{(Ref|GetAtt):([^:}]+):([^}.]+)(?:\.([^}]+))?\}")
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 _MAX_DEPTH = 20
+
+
+def show(text: str) -> str:
+    """Shorten placeholders for people: ``${Ref:S:Fn}`` -> ``Ref(Fn)``.
+
+    Examples
+    --------
+    >>> show("${Ref:S:Fn}:${GetAtt:S:V.Version}")
+    'Ref(Fn):GetAtt(V.Version)'
+    """
+    return _TOKEN.sub(
+        lambda m: f"{m.group(1)}({m.group(3)}{'.' + m.group(4) if m.group(4) else ''})", text
+    )
 
 
 class Resolver:

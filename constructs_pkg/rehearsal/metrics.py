@@ -32,10 +32,12 @@ MetricSource(series='new', metric='Errors')
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from constructs_pkg.rehearsal._cfn import show
 from constructs_pkg.rehearsal._ops import Ops
 from constructs_pkg.rehearsal.cloudwatch import Statistic
 from constructs_pkg.rehearsal.traffic import DurationGrid, DurationProfile
@@ -54,6 +56,7 @@ __all__ = [
 ]
 
 LAMBDA_NAMESPACE: Final = "AWS/Lambda"
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 #: The metrics the rehearsal simulates (Throttles is always 0: the traffic model does not
 #: throttle).
 SIMULATED_METRICS: Final = ("Invocations", "Errors", "Duration", "Throttles")
@@ -123,10 +126,12 @@ def classify(
     if not dims:
         return MetricSource("account", metric_name)
     function = dims.get("FunctionName")
-    if function is None:
+    if function is None or ":" in _PLACEHOLDER.sub("", function):
+        # A function name never holds ':'; a qualified name (CDK's Version.metric*()
+        # FunctionName '<name>:<version>') is not a FunctionName Lambda publishes.
         return _no_data(dims, release)
     if function != release.function_name:
-        return NotWatched("not-simulated", f"FunctionName={function} is another function")
+        return NotWatched("not-simulated", f"FunctionName={show(function)} is another function")
     if set(dims) == {"FunctionName"}:
         return MetricSource("function", metric_name)
     if dims.get("Resource") != release.resource:
@@ -144,12 +149,13 @@ def classify(
 
 
 def _no_data(dims: Mapping[str, str], release: LambdaIdentity) -> NotWatched:
-    shown = ", ".join(f"{name}={value}" for name, value in sorted(dims.items()))
+    shown = ", ".join(f"{name}={show(value)}" for name, value in sorted(dims.items()))
+    resource = show(release.resource)
     return NotWatched(
         "no-data",
         f"Lambda publishes no metric with dimensions {{{shown}}} for invocations through "
-        f"{release.resource}: it publishes FunctionName, + Resource={release.resource}, "
-        "+ ExecutedVersion (CDK's Version.metric*() has this bug, aws-cdk#14248)",
+        f"{resource}: only FunctionName, + Resource={resource}, + ExecutedVersion "
+        "(CDK's Version.metric*() asks for such dimensions, aws-cdk#14248)",
     )
 
 

@@ -554,8 +554,11 @@ def _custom_shape(config: Resource, find: Any) -> TrafficShape | None:
 
 
 def _display(resource: Resource) -> str:
+    """The construct path (without ``/Resource``) when the template has it, else stack/id."""
     path = resource.construct_path
-    return path if path else f"{resource.stack}/{resource.logical_id}"
+    if path:
+        return path.removesuffix("/Resource")
+    return f"{resource.stack}/{resource.logical_id}"
 
 
 def _alarm_name(resolver: Resolver, resource: Resource) -> str:
