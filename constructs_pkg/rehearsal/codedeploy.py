@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs_pkg._text import approx_duration, number
+from constructs_pkg._shifts import describe_shifts, shift_timeline
+from constructs_pkg._text import approx_duration
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.rehearsal.timing import Timing
 
@@ -53,17 +54,10 @@ class TrafficShape:
 
     def steps(self) -> list[tuple[int, float]]:
         """(minute after the first shift, share of traffic on the new version) of each shift."""
-        if self.kind == "all_at_once":
-            return [(0, 1.0)]
-        if self.kind == "canary":
-            return [(0, self.percent / 100), (self.interval_minutes, 1.0)]
-        steps, share, minute = [], self.percent, 0
-        while share < 100:
-            steps.append((minute, share / 100))
-            share += self.percent
-            minute += self.interval_minutes
-        steps.append((minute, 1.0))
-        return steps
+        return [
+            (minute, percent / 100)
+            for minute, percent in shift_timeline(self.kind, self.percent, self.interval_minutes)
+        ]
 
     @property
     def total_minutes(self) -> int:
@@ -72,15 +66,7 @@ class TrafficShape:
 
     def describe(self) -> str:
         """``canary: 10% for 5 minutes, then 100%`` and so on."""
-        if self.kind == "all_at_once":
-            return "all at once"
-        unit = "minute" if self.interval_minutes == 1 else "minutes"
-        if self.kind == "canary":
-            return f"canary: {number(self.percent)}% for {self.interval_minutes} {unit}, then 100%"
-        return (
-            f"linear: +{number(self.percent)}% every {self.interval_minutes} {unit}, "
-            f"100% after {self.total_minutes} minutes"
-        )
+        return describe_shifts(self.kind, self.percent, self.interval_minutes)
 
 
 def _predefined() -> dict[str, TrafficShape]:

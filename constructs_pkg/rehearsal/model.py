@@ -28,7 +28,7 @@ from typing import Any
 from constructs_pkg.assembly import RELEASE_METADATA_KEY, Assembly, Resource
 from constructs_pkg.limits import LAMBDA_DEFAULT_TIMEOUT_SECONDS
 from constructs_pkg.rehearsal._cfn import Resolver
-from constructs_pkg.rehearsal._ops import PythonOps
+from constructs_pkg.rehearsal._ops import Ops, PythonOps
 from constructs_pkg.rehearsal.cloudwatch import (
     COMPARISONS,
     TREAT_MISSING,
@@ -119,6 +119,23 @@ class MetricAlarm:
     def metric_ids(self) -> list[str]:
         """Ids of the metric (not expression) queries, in template order."""
         return [q.id for q in self.queries if q.expression is None]
+
+    def result_series(self, ops: Ops, metrics: Mapping[str, Any]) -> Any:
+        """Evaluate the expressions, in template order, on the metrics' series (id -> series).
+
+        Returns the series of the entry that returns data.
+        """
+        series = dict(metrics)
+        for query in self.queries:
+            if query.expression is not None:
+                series[query.id] = evaluate_expression(
+                    ops,
+                    query.expression,
+                    series,
+                    metric_ids=self.metric_ids,
+                    period_seconds=self.period_seconds,
+                )
+        return series[self.result_id]
 
     def duration_threshold_ms(self) -> float | None:
         """Return the threshold when this is an upper bound on one Duration statistic (ms)."""
@@ -505,20 +522,9 @@ def _alarm_problem(alarm: MetricAlarm) -> str | None:
 
 def _expression_problem(alarm: MetricAlarm) -> str | None:
     """Evaluate the alarm's expressions once on sample data: kinds and arities must fit."""
-    ops = PythonOps(seed=0)
-    series: dict[str, Any] = {
-        q.id: [1.0, math.nan, 2.0] for q in alarm.queries if q.expression is None
-    }
+    sample = {q.id: [1.0, math.nan, 2.0] for q in alarm.queries if q.expression is None}
     try:
-        for query in alarm.queries:
-            if query.expression is not None:
-                series[query.id] = evaluate_expression(
-                    ops,
-                    query.expression,
-                    series,
-                    metric_ids=alarm.metric_ids,
-                    period_seconds=alarm.period_seconds,
-                )
+        alarm.result_series(PythonOps(seed=0), sample)
     except UnsupportedExpressionError as exc:
         return str(exc)
     return None
@@ -554,7 +560,7 @@ def _custom_shape(config: Resource, find: Any) -> TrafficShape | None:
 
 
 def _display(resource: Resource) -> str:
-    """The construct path (without ``/Resource``) when the template has it, else stack/id."""
+    """Name a resource by construct path (without ``/Resource``), else by stack/logical id."""
     path = resource.construct_path
     if path:
         return path.removesuffix("/Resource")

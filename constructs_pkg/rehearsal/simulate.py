@@ -34,7 +34,6 @@ from constructs_pkg.rehearsal.cloudwatch import (
     ALARM,
     OK,
     evaluate_datapoints,
-    evaluate_expression,
     evaluate_rule,
     low_sample_threshold,
 )
@@ -287,22 +286,12 @@ class _Batch:
         newest = minute // k - 1
         width = plan.ranges[alarm.key] + plan.lookback[alarm.key]
         periods = list(range(newest - width + 1, newest + 1))
-        series: dict[str, Any] = {}
-        for query in alarm.queries:
-            if query.expression is None:
-                series[query.id] = ops.stack(
-                    [self._visible(query, k, p, moment)[0] for p in periods]
-                )
-        for query in alarm.queries:
-            if query.expression is not None:
-                series[query.id] = evaluate_expression(
-                    ops,
-                    query.expression,
-                    series,
-                    metric_ids=alarm.metric_ids,
-                    period_seconds=alarm.period_seconds,
-                )
-        result = series[alarm.result_id]
+        metrics = {
+            query.id: ops.stack([self._visible(query, k, p, moment)[0] for p in periods])
+            for query in alarm.queries
+            if query.expression is None
+        }
+        result = alarm.result_series(ops, metrics)
         lookback = plan.lookback[alarm.key]
         values = ops.stack([ops.column(result, i) for i in range(lookback, width)])
         state = evaluate_datapoints(

@@ -170,4 +170,5 @@ def _raise(failing: list[str], rehearsal: Rehearsal, headline: str) -> None:
 
 
 def _pct(share: float) -> str:
-    return f"{share * 100:.4g} %"
+    percent = share * 100
+    return f"{percent:.0f} %" if percent == round(percent) else f"{percent:.1f} %"

@@ -62,6 +62,7 @@ def test_rehearse_json(sample_cdk_out, capsys):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(sample_cdk_out, capsys, arguments, message):
+    code: object
     try:
         code = main(["rehearse", str(sample_cdk_out), *arguments])
     except SystemExit as exited:  # argparse's own errors

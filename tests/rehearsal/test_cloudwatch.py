@@ -257,38 +257,34 @@ def test_backends_agree_on_random_data():
         columns[i] = numpy_ops.np.array([row[i] for row in rows])
     vectorised = numpy_ops.stack(columns)
     python_ops = PythonOps(seed=0)
-    for text in ("IF(m1 >= 3, 100 * m1 / (m1 + 1), 0)", "FILL(DIFF(m1), 0) + RATE(m1)"):
-        numpy_result = evaluate_expression(
-            numpy_ops,
-            parse_expression(text),
-            {"m1": vectorised},
-            metric_ids=["m1"],
-            period_seconds=60,
+
+    def evaluate(ops: Ops, text: str, series: object):
+        return evaluate_expression(
+            ops, parse_expression(text), {"m1": series}, metric_ids=["m1"], period_seconds=60
         )
+
+    for text in ("IF(m1 >= 3, 100 * m1 / (m1 + 1), 0)", "FILL(DIFF(m1), 0) + RATE(m1)"):
+        numpy_result = evaluate(numpy_ops, text, vectorised)
         for index, row in enumerate(rows):
-            python_result = evaluate_expression(
-                python_ops,
-                parse_expression(text),
-                {"m1": row},
-                metric_ids=["m1"],
-                period_seconds=60,
-            )
-            assert _same(list(numpy_result[index]), python_result)
+            assert _same(list(numpy_result[index]), evaluate(python_ops, text, row))
+
+    def state(ops: Ops, values: object, treat: str, m: int, n: int):
+        return evaluate_datapoints(
+            ops,
+            values,
+            comparison="GreaterThanThreshold",
+            threshold=1,
+            evaluation_periods=n,
+            datapoints_to_alarm=m,
+            treat_missing=treat,
+            previous=ops.full(float(ALARM)),
+        )
+
     for treat in TREATMENTS:
         for m, n in ((1, 1), (2, 3), (3, 3)):
-            common = {
-                "comparison": "GreaterThanThreshold",
-                "threshold": 1,
-                "evaluation_periods": n,
-                "datapoints_to_alarm": m,
-                "treat_missing": treat,
-            }
-            states = evaluate_datapoints(
-                numpy_ops, vectorised[:, 1:], previous=numpy_ops.full(float(ALARM)), **common
-            )
+            states = state(numpy_ops, vectorised[:, 1:], treat, m, n)
             for index, row in enumerate(rows):
-                expected = evaluate_datapoints(python_ops, row[1:], previous=float(ALARM), **common)
-                assert states[index] == expected, (row, treat, m, n)
+                assert states[index] == state(python_ops, row[1:], treat, m, n), (row, treat)
 
 
 # --- statistics ---------------------------------------------------------------------------------

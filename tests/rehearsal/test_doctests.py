@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "constructs_pkg._shifts",
     "constructs_pkg.rehearsal._cfn",
     "constructs_pkg.rehearsal._ops",
     "constructs_pkg.rehearsal.cloudwatch",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from constructs_pkg.assembly import load_assembly
 from constructs_pkg.rehearsal import Release, read_releases, rehearse
 from constructs_pkg.rehearsal._cfn import Resolver
+from constructs_pkg.rehearsal.metrics import MetricSource
 from constructs_pkg.rehearsal.model import CompositeAlarm, MetricAlarm
 
 
@@ -61,8 +64,8 @@ def test_sample_alarms_watch_the_new_version(sample_releases):
     error_rate, latency = alarms
     assert isinstance(error_rate, MetricAlarm)
     assert error_rate.simulated
-    sources = {q.id: q.source for q in error_rate.queries if q.source is not None}
-    assert {(s.series, s.metric) for s in sources.values()} == {
+    sources = [q.source for q in error_rate.queries if isinstance(q.source, MetricSource)]
+    assert {(s.series, s.metric) for s in sources} == {
         ("new", "Errors"),
         ("new", "Invocations"),
     }
@@ -161,7 +164,7 @@ def test_nested_stacks_of_a_function_fleet(variant_releases, variants_rehearsal)
 
 
 def test_resolver_follows_nested_parameters_sub_and_select():
-    templates = {
+    templates: dict[str, Any] = {
         "Parent": {
             "Resources": {
                 "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,7 @@ ORDERS = "OrderService/Orders"
 RIGHT = "Plain/RightLive"
 
 
-def _figures(rehearsal) -> list[dict]:
+def _figures(rehearsal) -> list[dict[str, Any]]:
     return [result.to_json() for result in rehearsal.results]
 
 
@@ -68,6 +70,8 @@ def test_rollback_times_stay_inside_the_detection_window(variants_cdk_out):
         variants_cdk_out, releases=[RIGHT], traffic=[100], faults="errors=100%", runs=400
     )
     (result,) = rehearsal.results
+    assert result.rollback_minutes_p50 is not None
+    assert result.rollback_minutes_p90 is not None
     window = detection_window(period_seconds=60, datapoints_to_alarm=1)
     # The slowest detection (5.67 min) is longer than the 5-minute canary: a few slip through.
     assert 0.97 <= result.p_rollback < 1
@@ -81,7 +85,9 @@ def test_rollback_times_stay_inside_the_detection_window(variants_cdk_out):
         runs=400,
         timing=Timing(publish_delay_min_seconds=150, publish_delay_max_seconds=150),
     )
-    assert slow.results[0].rollback_minutes_p50 > result.rollback_minutes_p50 + 0.5
+    slower = slow.results[0].rollback_minutes_p50
+    assert slower is not None
+    assert slower > result.rollback_minutes_p50 + 0.5
 
 
 def test_alarm_timing_warning():
@@ -95,9 +101,9 @@ def test_alarm_timing_warning():
     assert "the first traffic step lasts 5 min" in warning
     assert alarm_timing_warning(window_seconds=600) is None
     assert alarm_timing_warning(window_seconds=0, window="an all-at-once rollout") is not None
-    for bad in ({"period_seconds": 30}, {"period_seconds": 90}, {"datapoints_to_alarm": 0}):
+    for period, datapoints in ((30, 1), (90, 1), (60, 0)):
         with pytest.raises(ConfigurationError, match="is not allowed"):
-            detection_window(**bad)
+            detection_window(period_seconds=period, datapoints_to_alarm=datapoints)
 
 
 def test_p99_of_fewer_than_100_samples_is_their_maximum():
@@ -139,8 +145,9 @@ def test_errors_statistics():
     assert all(math.isnan(v[2]) for v in (value("Sum"), value("SampleCount")))
 
 
-def test_bad_arguments_are_configuration_errors(sample_cdk_out):
-    for arguments, message in (
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
         ({"traffic": [0]}, "traffic=0 is not allowed"),
         ({"traffic": []}, "at least one request rate"),
         ({"faults": "errors=0%"}, "errors=P% with 0 < P <= 100"),
@@ -149,9 +156,15 @@ def test_bad_arguments_are_configuration_errors(sample_cdk_out):
         ({"seed": -1}, "seed=-1 is not allowed"),
         ({"engine": "gpu"}, "engine='gpu' is not allowed"),
         ({"releases": ["Nope"]}, "releases='Nope' is not allowed: expected one of OrderService/"),
-    ):
-        with pytest.raises(ConfigurationError, match=message):
-            rehearse(sample_cdk_out, runs=arguments.pop("runs", 1), **arguments)
+    ],
+)
+def test_bad_arguments_are_configuration_errors(sample_cdk_out, arguments, message):
+    options: dict[str, Any] = {"runs": 1, **arguments}
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        rehearse(sample_cdk_out, **options)
+
+
+def test_bad_assumptions_are_configuration_errors():
     with pytest.raises(ConfigurationError, match=r"Timing\(alarm_evaluation_minutes\)=0"):
         Timing(alarm_evaluation_minutes=0)
     with pytest.raises(ConfigurationError, match=r"TrafficModel\(slow_outlier_rate\)=2"):

@@ -70,31 +70,43 @@ def _alarm(
     )
 
 
+def _group(
+    stack: Stack,
+    name: str,
+    alias: lambda_.Alias,
+    alarms: list[cloudwatch.IAlarm],
+    *,
+    config: codedeploy.ILambdaDeploymentConfig | None = None,
+    ignore_alarm_configuration: bool = False,
+    auto_rollback: codedeploy.AutoRollbackConfig | None = None,
+) -> codedeploy.LambdaDeploymentGroup:
+    return codedeploy.LambdaDeploymentGroup(
+        stack,
+        f"{name}Group",
+        alias=alias,
+        deployment_config=config or codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
+        alarms=alarms,
+        ignore_alarm_configuration=ignore_alarm_configuration,
+        auto_rollback=auto_rollback,
+    )
+
+
 def build_plain(app: App) -> Stack:
     """Add the ``Plain`` stack to ``app``."""
     stack = Stack(app, STACK, env=TEST_ENV)
-    canary = codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES
 
     wrong, wrong_alias = _release(stack, "Wrong")
-    wrong_alarm = _alarm(
-        stack, "WrongErrors", wrong.current_version.metric_errors(period=Duration.minutes(1))
-    )
-    codedeploy.LambdaDeploymentGroup(
-        stack, "WrongGroup", alias=wrong_alias, deployment_config=canary, alarms=[wrong_alarm]
-    )
+    metric = wrong.current_version.metric_errors(period=Duration.minutes(1))
+    _group(stack, "Wrong", wrong_alias, [_alarm(stack, "WrongErrors", metric)])
 
     right, right_alias = _release(stack, "Right")
-    right_alarm = _alarm(stack, "RightErrors", new_version_metric(right, "Errors", "Sum"))
-    codedeploy.LambdaDeploymentGroup(
-        stack, "RightGroup", alias=right_alias, deployment_config=canary, alarms=[right_alarm]
-    )
+    metric = new_version_metric(right, "Errors", "Sum")
+    _group(stack, "Right", right_alias, [_alarm(stack, "RightErrors", metric)])
 
     custom, custom_alias = _release(stack, "Custom")
     errors = _alarm(stack, "CustomErrors", new_version_metric(custom, "Errors", "Sum"))
     invocations = _alarm(
-        stack,
-        "CustomInvocations",
-        new_version_metric(custom, "Invocations", "Sum"),
+        stack, "CustomInvocations", new_version_metric(custom, "Invocations", "Sum")
     )
     composite = cloudwatch.CompositeAlarm(
         stack,
@@ -105,44 +117,33 @@ def build_plain(app: App) -> Stack:
             cloudwatch.AlarmRule.from_alarm(invocations, cloudwatch.AlarmState.ALARM),
         ),
     )
-    codedeploy.LambdaDeploymentGroup(
+    imported = cloudwatch.Alarm.from_alarm_name(stack, "Imported", "someone-elses-alarm")
+    config = codedeploy.LambdaDeploymentConfig(
         stack,
-        "CustomGroup",
-        alias=custom_alias,
-        deployment_config=codedeploy.LambdaDeploymentConfig(
+        "Canary20Percent3Minutes",
+        traffic_routing=codedeploy.TimeBasedCanaryTrafficRouting(
+            interval=Duration.minutes(3), percentage=20
+        ),
+    )
+    _group(stack, "Custom", custom_alias, [composite, imported], config=config)
+
+    for name in ("Hotfix", "NoRollback"):
+        function, alias = _release(stack, name)
+        alarm = _alarm(stack, f"{name}Errors", new_version_metric(function, "Errors", "Sum"))
+        _group(
             stack,
-            "Canary20Percent3Minutes",
-            traffic_routing=codedeploy.TimeBasedCanaryTrafficRouting(
-                interval=Duration.minutes(3), percentage=20
+            name,
+            alias,
+            [alarm],
+            ignore_alarm_configuration=name == "Hotfix",
+            auto_rollback=(
+                codedeploy.AutoRollbackConfig(
+                    failed_deployment=True, stopped_deployment=False, deployment_in_alarm=False
+                )
+                if name == "NoRollback"
+                else None
             ),
-        ),
-        alarms=[
-            composite,
-            cloudwatch.Alarm.from_alarm_name(stack, "Imported", "someone-elses-alarm"),
-        ],
-    )
-
-    hotfix, hotfix_alias = _release(stack, "Hotfix")
-    codedeploy.LambdaDeploymentGroup(
-        stack,
-        "HotfixGroup",
-        alias=hotfix_alias,
-        deployment_config=canary,
-        alarms=[_alarm(stack, "HotfixErrors", new_version_metric(hotfix, "Errors", "Sum"))],
-        ignore_alarm_configuration=True,
-    )
-
-    stopper, stopper_alias = _release(stack, "NoRollback")
-    codedeploy.LambdaDeploymentGroup(
-        stack,
-        "NoRollbackGroup",
-        alias=stopper_alias,
-        deployment_config=canary,
-        alarms=[_alarm(stack, "NoRollbackErrors", new_version_metric(stopper, "Errors", "Sum"))],
-        auto_rollback=codedeploy.AutoRollbackConfig(
-            failed_deployment=True, stopped_deployment=False, deployment_in_alarm=False
-        ),
-    )
+        )
 
     for name, low_samples in (("P99Ignore", "ignore"), ("P99Evaluate", "evaluate")):
         function, alias = _release(stack, name, timeout_seconds=10)
@@ -156,7 +157,5 @@ def build_plain(app: App) -> Stack:
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             evaluate_low_sample_count_percentile=low_samples,
         )
-        codedeploy.LambdaDeploymentGroup(
-            stack, f"{name}Group", alias=alias, deployment_config=canary, alarms=[alarm]
-        )
+        _group(stack, name, alias, [alarm])
     return stack
