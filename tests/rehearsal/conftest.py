@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, Stack
 
 from tests.cdk_helpers import CDK_CONTEXT
 
@@ -21,15 +21,11 @@ def _app(outdir: Path) -> App:
 
 
 @pytest.fixture(scope="session")
-def sample_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample app (sample_app/app.py), as ``cdk synth`` builds it."""
-    from sample_app.app import build
-
-    outdir = tmp_path_factory.mktemp("sample-cdk-out")
-    app = _app(outdir)
-    build(app)
-    app.synth()
-    return outdir
+def sample_cdk_out(sample_stacks: list[Stack]) -> Path:
+    """The cloud assembly of the session's sample app (tests/conftest.py)."""
+    app = sample_stacks[0].node.root
+    assert isinstance(app, App)
+    return Path(app.synth().directory)
 
 
 @pytest.fixture(scope="session")
