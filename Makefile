@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: synth plan test bench lint typecheck unit deps python-deps node-deps lock clean
+.PHONY: synth plan rehearse test bench lint typecheck unit deps python-deps node-deps lock clean
 
 synth: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --no-notices --quiet
@@ -21,6 +21,16 @@ synth: deps
 
 plan: synth
 	$(BIN)/constructs-pkg plan cdk.out
+
+# The release rehearsal of the sample app: 1,000 simulated releases per release, fault and rate
+# (docs/rehearsal.md). Synthesizes (with cdk.json's context) into a temporary cdk.out, so it
+# needs no CDK CLI.
+rehearse: python-deps
+	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
+	$(BIN)/python -c "import json, sys; from aws_cdk import App; from sample_app.app import build; \
+	app = App(outdir=sys.argv[1], analytics_reporting=False, builtin_cloud_formation_validation=False, \
+	context=json.load(open('cdk.json'))['context']); build(app); app.synth()" "$$out" >/dev/null && \
+	$(BIN)/constructs-pkg rehearse "$$out" --traffic 1,10,100 --fault all --runs 1000 --seed 0
 
 test: python-deps lint typecheck unit
 

@@ -14,6 +14,12 @@ and lint it and check that it can be released safely::
     from constructs_pkg.testing import assert_no_cfn_lint_errors, assert_no_safety_findings
     assert_no_cfn_lint_errors(stack)
     assert_no_safety_findings(stack)
+
+and that its synthesized releases roll a bad version back (and keep a healthy one)::
+
+    from constructs_pkg.testing import assert_healthy_release_passes, assert_release_catches
+    assert_release_catches("cdk.out", fault="errors=100%", traffic=[1, 10, 100])
+    assert_healthy_release_passes("cdk.out", traffic=[1, 10, 100], at_most=0.001)
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from constructs_pkg.testing.lint import CfnLintFinding, assert_no_cfn_lint_errors, cfn_lint_findings
+from constructs_pkg.testing.rehearsal import assert_healthy_release_passes, assert_release_catches
 from constructs_pkg.testing.safety import assert_no_safety_findings
 from constructs_pkg.testing.snapshot import (
     CdkTemplateExtension,
@@ -34,8 +41,10 @@ __all__ = [
     "CdkTemplateExtension",
     "CfnLintFinding",
     "SnapshotOptions",
+    "assert_healthy_release_passes",
     "assert_no_cfn_lint_errors",
     "assert_no_safety_findings",
+    "assert_release_catches",
     "cdk_snapshot",
     "cdk_template_extension",
     "cfn_lint_findings",

@@ -4,9 +4,17 @@
 of a synthesized cloud assembly and, with a baseline, the hazards since it. The exit code
 is 1 when a hazard is found (so CI can gate on it), 2 on a usage error, 0 otherwise.
 
+``constructs-pkg rehearse [CDK_OUT] [--traffic 1,10,100] [--fault ...|all] [--runs N]
+[--seed N] [--json]`` simulates releases of a bad (or healthy) new version against every
+CodeDeploy Lambda deployment group of the assembly and prints how often, and how fast, it is
+rolled back (see :mod:`constructs_pkg.rehearsal`). The exit code is 2 on a usage error, 0
+otherwise.
+
 ``constructs-pkg drain HANDLER (--events FILE | --queue-url URL) [--path DIR]...`` runs a
 handler locally on events in Lambda's shape (see :mod:`constructs_pkg.tools.drain`). The exit
 code is 1 when a record failed, 2 on a usage error, 0 otherwise.
+
+Usage errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,15 +23,25 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from constructs_pkg.tools.plan import build_plan, load_assembly
+from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.rehearsal.run import DEFAULT_RUNS, DEFAULT_SEED
+from constructs_pkg.tools.plan import PLAN_REHEARSAL_RUNS, build_plan, load_assembly
 
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="constructs-pkg", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="constructs-pkg", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = commands.add_parser(
         "plan", help="release plan of a cloud assembly, hazards vs a baseline"
     )
@@ -32,6 +50,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--baseline", help="the cloud assembly of the release currently deployed")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
+
+    plan.add_argument(
+        "--rehearse",
+        action="store_true",
+        help=f"rehearse each release ({PLAN_REHEARSAL_RUNS} runs at --traffic, default 10 req/s)",
+    )
+    plan.add_argument(
+        "--traffic", default=None, help="requests per second for --rehearse (default: 10)"
+    )
+
+    rehearse = commands.add_parser(
+        "rehearse", help="simulate bad releases: are they rolled back, and how fast?"
+    )
+    rehearse.add_argument(
+        "cdk_out", nargs="?", default="cdk.out", help="cloud assembly (default: cdk.out)"
+    )
+    rehearse.add_argument(
+        "--traffic", default="1,10,100", help="requests per second, comma-separated (1,10,100)"
+    )
+    rehearse.add_argument(
+        "--fault",
+        default="all",
+        help="errors=P%%, latency=Fx, healthy, comma-separated, or all (default: all)",
+    )
+    rehearse.add_argument("--runs", default=str(DEFAULT_RUNS), help="releases per scenario")
+    rehearse.add_argument("--seed", default=str(DEFAULT_SEED), help="random seed (default: 0)")
+    rehearse.add_argument(
+        "--release", action="append", help="only this release (repeatable; as printed)"
+    )
+    rehearse.add_argument(
+        "--engine", default="auto", help="auto (numpy if installed), numpy or python"
+    )
+    rehearse.add_argument("--json", action="store_true", help="machine-readable output")
 
     drain = commands.add_parser("drain", help="run a handler locally on SQS events")
     drain.add_argument("handler", help="module.function of the handler")
@@ -58,18 +109,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "drain":
         return _drain(args)
+    if args.command == "rehearse":
+        return _rehearse(args)
     try:
         assembly = load_assembly(args.cdk_out)
         baseline = load_assembly(args.baseline) if args.baseline else None
+        rates = parse_rates(args.traffic) if args.traffic is not None else [10.0]
+        if args.traffic is not None and not args.rehearse:
+            raise ValueError("--traffic needs --rehearse")
+        plan = build_plan(assembly, baseline, rehearse_at=rates if args.rehearse else None)
     except (OSError, ValueError) as exc:
         print(f"constructs-pkg plan: {exc}", file=sys.stderr)
         return 2
-    plan = build_plan(assembly, baseline)
     if args.json:
         print(json.dumps(plan.to_json(), indent=2, sort_keys=True))
     else:
         print(plan.render())
     return 1 if plan.hazards else 0
+
+
+def parse_rates(text: str) -> list[float]:
+    """``"1,10,100"`` -> ``[1.0, 10.0, 100.0]`` (rates are checked by the rehearsal)."""
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigurationError(
+            "--traffic", text, "requests per second, comma-separated (e.g. 1,10,100)"
+        ) from None
+
+
+def _whole(option: str, text: str) -> int:
+    if not text.strip().isdigit():
+        raise ConfigurationError(option, text, "a whole number")
+    return int(text)
+
+
+def _rehearse(args: argparse.Namespace) -> int:
+    from constructs_pkg.rehearsal import rehearse
+
+    try:
+        rehearsal = rehearse(
+            args.cdk_out,
+            traffic=parse_rates(args.traffic),
+            faults=args.fault,
+            runs=_whole("--runs", args.runs),
+            seed=_whole("--seed", args.seed),
+            releases=args.release,
+            engine=args.engine,
+        )
+    except (OSError, ValueError) as exc:
+        print(f"constructs-pkg rehearse: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(rehearsal.to_json(), indent=2, sort_keys=True))
+    elif not rehearsal.releases:
+        print(f"No CodeDeploy Lambda releases in {args.cdk_out}: nothing to rehearse.")
+    else:
+        print(rehearsal.render())
+    return 0
 
 
 def _drain(args: argparse.Namespace) -> int:

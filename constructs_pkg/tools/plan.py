@@ -3,11 +3,16 @@
 Reads ``cdk.out`` (``manifest.json`` and the stack templates) only, so it runs in CI
 without the app's code: rollouts and consumers are described by the metadata records
 the constructs write (:mod:`constructs_pkg.assembly.records`).
+
+What a bad version would do is not guessed from the rollout's shape: with ``rehearse_at``
+(``constructs-pkg plan --rehearse``) each release is rehearsed
+(:mod:`constructs_pkg.rehearsal`, a small fixed-seed run); without it the plan says
+"not rehearsed".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,7 +29,23 @@ from constructs_pkg.assembly import (
     load_assembly,
 )
 
-__all__ = ["Assembly", "Hazard", "Plan", "build_plan", "load_assembly"]
+__all__ = [
+    "PLAN_REHEARSAL_FAULTS",
+    "PLAN_REHEARSAL_RUNS",
+    "PLAN_REHEARSAL_SEED",
+    "Assembly",
+    "Hazard",
+    "Plan",
+    "build_plan",
+    "load_assembly",
+]
+
+#: ``plan --rehearse``: simulated releases per scenario (enough to tell 70 % from 99 %, and
+#: fast: the plan stays a quick CI step), the seed, and the faults rehearsed.
+PLAN_REHEARSAL_RUNS = 200
+PLAN_REHEARSAL_SEED = 0
+PLAN_REHEARSAL_FAULTS = ("errors=100%", "errors=5%", "latency=3x", "healthy")
+NOT_REHEARSED = "not rehearsed (constructs-pkg plan --rehearse, or constructs-pkg rehearse)"
 
 #: Resource types through which a function uses another resource.
 _USER_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping", "AWS::IAM::Policy")
@@ -86,7 +107,7 @@ class Plan:
                     f"{release['alarm_window_minutes']} min of data"
                     + (" (IGNORED: hotfix deploy)" if release["hotfix"] else "")
                 )
-                lines.append(f"      worst-case exposure: {release['exposure']}")
+                lines.append(f"      rehearsal: {_rehearsal_text(release['rehearsal'])}")
             consumers = [c for c in self.consumers if c["stack"] == stack]
             if consumers:
                 lines.append("  Ordered consumers")
@@ -123,18 +144,70 @@ class Plan:
         return "\n".join(lines)
 
 
-def _exposure(release: dict[str, Any]) -> str:
-    """Share of traffic the new version can serve before an alarm can stop it."""
-    if release["hotfix"]:
-        return "100% of requests: alarms are ignored in a hotfix deploy"
-    if not release["alarms"]:
-        return "100% of requests: no rollback alarms"
-    window = release["alarm_window_minutes"]
-    share = 0
-    for minute, percent in release["rollout"]["timeline"]:
-        if minute <= window:
-            share = percent
-    return f"{share}% of requests for {window} min before an alarm can roll back"
+_FAULT_WORDS = {
+    "errors=100%": "fails every call",
+    "errors=5%": "5% errors",
+    "latency=3x": "3x latency",
+    "healthy": "healthy",
+}
+
+
+def _rehearsal_text(rehearsal: Mapping[str, Any]) -> str:
+    """One line: per rate, how often each fault is rolled back (healthy: false rollbacks)."""
+    if rehearsal.get("status") != "rehearsed":
+        return str(rehearsal.get("reason", NOT_REHEARSED))
+    parts = []
+    for rate, scenarios in rehearsal["rates"].items():
+        words = []
+        for fault, figures in scenarios.items():
+            share = f"{figures['p_rollback'] * 100:.1f}%"
+            if fault == "healthy":
+                words.append(f"healthy {share} wrongly rolled back")
+                continue
+            timing = figures.get("rollback_minutes_p50")
+            words.append(
+                f"{_FAULT_WORDS.get(fault, fault)} {share} rolled back"
+                + (f" (p50 {timing:.1f} min)" if timing is not None else "")
+            )
+        parts.append(f"at {rate} req/s: " + ", ".join(words))
+    return f"{rehearsal['runs']} runs, seed {rehearsal['seed']}, default assumptions; " + "; ".join(
+        parts
+    )
+
+
+def _rehearse(assembly: Assembly, rates: Sequence[float]) -> dict[str, dict[str, Any]]:
+    """Release name -> its plan rehearsal figures (every release of the assembly)."""
+    from constructs_pkg._text import number
+    from constructs_pkg.rehearsal import rehearse
+
+    rehearsal = rehearse(
+        assembly,
+        traffic=rates,
+        faults=list(PLAN_REHEARSAL_FAULTS),
+        runs=PLAN_REHEARSAL_RUNS,
+        seed=PLAN_REHEARSAL_SEED,
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for release in rehearsal.releases:
+        results = rehearsal.for_release(release.name)
+        if not results:
+            found[release.name] = {"status": "not rehearsed", "reason": "its rollout is unknown"}
+            continue
+        by_rate: dict[str, dict[str, Any]] = {}
+        for result in results:
+            by_rate.setdefault(number(result.rate), {})[result.fault] = {
+                "p_rollback": result.p_rollback,
+                "p_promoted": result.p_promoted,
+                "rollback_minutes_p50": result.rollback_minutes_p50,
+            }
+        found[release.name] = {
+            "status": "rehearsed",
+            "runs": PLAN_REHEARSAL_RUNS,
+            "seed": PLAN_REHEARSAL_SEED,
+            "rates": by_rate,
+            "findings": [finding.render() for finding in release.findings],
+        }
+    return found
 
 
 def _releases(templates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -161,11 +234,24 @@ def _consumers(templates: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any
     ]
 
 
-def build_plan(assembly: Assembly, baseline: Assembly | None = None) -> Plan:
-    """Describe ``assembly``'s release; with ``baseline``, find the hazards since it."""
+def build_plan(
+    assembly: Assembly,
+    baseline: Assembly | None = None,
+    *,
+    rehearse_at: Sequence[float] | None = None,
+) -> Plan:
+    """Describe ``assembly``'s release; with ``baseline``, find the hazards since it.
+
+    With ``rehearse_at`` (request rates), each release is rehearsed at those rates
+    (:data:`PLAN_REHEARSAL_RUNS` runs, seed :data:`PLAN_REHEARSAL_SEED`); otherwise its
+    ``rehearsal`` entry says it was not rehearsed.
+    """
     plan = Plan()
+    rehearsed = _rehearse(assembly, rehearse_at) if rehearse_at is not None else {}
     for release in _releases(assembly.templates):
-        release["exposure"] = _exposure(release)
+        release["rehearsal"] = rehearsed.get(
+            release["path"], {"status": "not rehearsed", "reason": NOT_REHEARSED}
+        )
         plan.releases.append(release)
     plan.consumers = _consumers(assembly.templates)
     for consumer in plan.consumers:

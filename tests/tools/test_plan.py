@@ -43,14 +43,17 @@ def assemblies(tmp_path_factory):
     return _synth(base / "v1", release=1), _synth(base / "v2", release=2)
 
 
-def test_plan_prints_timeline_alarms_exposure_capacity_and_order(assemblies, capsys):
+def test_plan_prints_timeline_alarms_rehearsal_capacity_and_order(assemblies, capsys):
     baseline, _ = assemblies
     assert main(["plan", str(baseline)]) == 0
     out = capsys.readouterr().out
     assert "Shop/Orders (alias live): canary: 10% for 5 minutes, then 100%" in out
     assert "timeline: 10% at t0, 100% at t+5 min" in out
     assert "rollback alarms: 2, need 1 min of data" in out
-    assert "worst-case exposure: 10% of requests for 1 min before an alarm can roll back" in out
+    assert (
+        "rehearsal: not rehearsed (constructs-pkg plan --rehearse, or constructs-pkg rehearse)"
+        in out
+    )
     assert "Shop/Jobs (sqs-fifo) -> Shop/Worker, accepts format versions [1, 2]" in out
     assert "poison-record stall 10 min (max_receive_count 5 x visibility timeout 120 s)" in out
     assert "Shop/Orders after Shop/Worker (format 1 via Shop/Jobs)" in out
@@ -77,7 +80,7 @@ def test_every_hazard_against_the_baseline(assemblies, capsys):
     less_safe = kinds["less-safe-rollout"]["message"]
     assert "rollback alarms went from 2 to 1" in less_safe
     assert "the rollout became all at once" in less_safe
-    assert report["releases"][0]["exposure"] or report["releases"][1]["exposure"]
+    assert {r["rehearsal"]["status"] for r in report["releases"]} == {"not rehearsed"}
 
 
 def test_hazards_in_text_output(assemblies, capsys):
@@ -85,7 +88,29 @@ def test_hazards_in_text_output(assemblies, capsys):
     assert main(["plan", str(new), "--baseline", str(baseline)]) == 1
     out = capsys.readouterr().out
     assert "HAZARDS (3)" in out
-    assert "worst-case exposure: 100% of requests for 1 min before an alarm can roll back" in out
+
+
+def test_plan_rehearses_each_release_on_request(assemblies, capsys):
+    baseline, new = assemblies
+    assert main(["plan", str(baseline), "--rehearse", "--traffic", "100"]) == 0
+    canary = next(line for line in capsys.readouterr().out.splitlines() if "rehearsal:" in line)
+    assert "rehearsal: 200 runs, seed 0, default assumptions; at 100 req/s: fails every call" in (
+        canary
+    )
+    # The hazards still set the exit code.
+    assert main(["plan", str(new), "--baseline", str(baseline), "--rehearse", "--json"]) == 1
+    releases = {r["path"]: r["rehearsal"] for r in json.loads(capsys.readouterr().out)["releases"]}
+    # Release 2 shifts Shop/Orders all at once: the deployment ends before any alarm fires.
+    all_at_once = releases["Shop/Orders"]["rates"]["10"]
+    assert all_at_once["errors=100%"]["p_rollback"] == 0
+    assert all_at_once["errors=100%"]["p_promoted"] == 1
+    assert releases["Shop/Worker"]["rates"]["10"]["errors=100%"]["p_rollback"] > 0.9
+
+
+def test_traffic_without_rehearse_is_a_usage_error(assemblies, capsys):
+    baseline, _ = assemblies
+    assert main(["plan", str(baseline), "--traffic", "5"]) == 2
+    assert capsys.readouterr().err.strip() == "constructs-pkg plan: --traffic needs --rehearse"
 
 
 def test_not_an_assembly_is_a_usage_error(tmp_path, capsys):

@@ -15,6 +15,7 @@ import constructs_pkg
     [
         "constructs_pkg.tools.plan",
         "constructs_pkg.tools.cli",
+        "constructs_pkg.rehearsal",
         "constructs_pkg.runtime.batch",
         "constructs_pkg.checks.rules",
     ],
