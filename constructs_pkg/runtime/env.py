@@ -20,6 +20,10 @@ __all__ = [
     "SMOKE_PAYLOAD_ENV",
     "SMOKE_TARGET_ENV",
     "SMOKE_TARGET_TIMEOUT_ENV",
+    "STICKY_ALIAS_ENV",
+    "STICKY_CACHE_SECONDS_ENV",
+    "STICKY_FUNCTION_ENV",
+    "STICKY_KEY_ENV",
     "STREAM_NAME_SUFFIX",
 ]
 
@@ -37,6 +41,17 @@ RELEASE_ID_ENV: Final = "RELEASE_ID"
 #: A recycle token: changing it publishes a new version with the same code, so every warm
 #: execution environment is replaced (through the normal rollout).
 RECYCLE_ENV: Final = "CONSTRUCTS_PKG_RECYCLE"
+
+# --- Sticky canary router (runtime.sticky_router) --------------------------------------------
+
+#: The function behind the router (its name) ...
+STICKY_FUNCTION_ENV: Final = "STICKY_TARGET_FUNCTION"
+#: ... its alias, whose routing configuration says the canary weight ...
+STICKY_ALIAS_ENV: Final = "STICKY_TARGET_ALIAS"
+#: ... the request's key path (``$.requestContext.authorizer.claims.sub``) ...
+STICKY_KEY_ENV: Final = "STICKY_KEY_PATH"
+#: ... and how long the weight is cached, in seconds.
+STICKY_CACHE_SECONDS_ENV: Final = "STICKY_CACHE_SECONDS"
 
 # --- Smoke-test hooks (runtime.smoke_hook) --------------------------------------------------
 
