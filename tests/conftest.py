@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 # jsii prints a banner on Node 20 (end of life); set before aws_cdk starts its Node process.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-pytest_plugins = ["constructs_pkg.testing"]
+# constructs_pkg.testing is loaded by its pytest11 entry point (the editable install has it);
+# pytester runs the docs' testing example as a project of its own.
+pytest_plugins = ["pytester"]
 
 #: Region of every mocked AWS call.
 MOCK_REGION = "eu-west-1"

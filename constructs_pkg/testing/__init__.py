@@ -1,10 +1,8 @@
-"""Test helpers for CDK apps built with constructs_pkg, usable as a pytest plugin.
+"""Test helpers for CDK apps built with constructs_pkg, and a pytest plugin.
 
-Enable the fixtures in a ``conftest.py``::
-
-    pytest_plugins = ["constructs_pkg.testing"]
-
-then snapshot a stack's normalized template (one JSON file per snapshot)::
+With ``constructs-pkg[testing]`` installed, pytest loads the plugin by itself (no
+``pytest_plugins`` line), so a test can snapshot a stack's normalized template (one JSON file
+per snapshot)::
 
     def test_service(cdk_snapshot, stack):
         assert stack == cdk_snapshot
@@ -20,22 +18,48 @@ and that its synthesized releases roll a bad version back (and keep a healthy on
     from constructs_pkg.testing import assert_healthy_release_passes, assert_release_catches
     assert_release_catches("cdk.out", fault="errors=100%", traffic=[1, 10, 100])
     assert_healthy_release_passes("cdk.out", traffic=[1, 10, 100], at_most=0.001)
+
+The helpers are imported on first use: the plugin
+(:mod:`constructs_pkg.testing.plugin`) loads neither syrupy, cfn-lint nor the CDK.
 """
 
 from __future__ import annotations
 
-import pytest
-from syrupy.assertion import SnapshotAssertion
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from constructs_pkg.testing.lint import CfnLintFinding, assert_no_cfn_lint_errors, cfn_lint_findings
-from constructs_pkg.testing.rehearsal import assert_healthy_release_passes, assert_release_catches
-from constructs_pkg.testing.safety import assert_no_safety_findings
-from constructs_pkg.testing.snapshot import (
-    CdkTemplateExtension,
-    SnapshotOptions,
-    cdk_template_extension,
-    normalize_template,
-)
+from constructs_pkg.testing.plugin import cdk_snapshot
+
+if TYPE_CHECKING:
+    from constructs_pkg.testing.lint import (
+        CfnLintFinding,
+        assert_no_cfn_lint_errors,
+        cfn_lint_findings,
+    )
+    from constructs_pkg.testing.rehearsal import (
+        assert_healthy_release_passes,
+        assert_release_catches,
+    )
+    from constructs_pkg.testing.safety import assert_no_safety_findings
+    from constructs_pkg.testing.snapshot import (
+        CdkTemplateExtension,
+        SnapshotOptions,
+        cdk_template_extension,
+        normalize_template,
+    )
+
+_EXPORTS = {
+    "CdkTemplateExtension": "constructs_pkg.testing.snapshot",
+    "CfnLintFinding": "constructs_pkg.testing.lint",
+    "SnapshotOptions": "constructs_pkg.testing.snapshot",
+    "assert_healthy_release_passes": "constructs_pkg.testing.rehearsal",
+    "assert_no_cfn_lint_errors": "constructs_pkg.testing.lint",
+    "assert_no_safety_findings": "constructs_pkg.testing.safety",
+    "assert_release_catches": "constructs_pkg.testing.rehearsal",
+    "cdk_template_extension": "constructs_pkg.testing.snapshot",
+    "cfn_lint_findings": "constructs_pkg.testing.lint",
+    "normalize_template": "constructs_pkg.testing.snapshot",
+}
 
 __all__ = [
     "CdkTemplateExtension",
@@ -52,7 +76,12 @@ __all__ = [
 ]
 
 
-@pytest.fixture
-def cdk_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Syrupy ``snapshot`` that stores a normalized CloudFormation template per assertion."""
-    return snapshot.use_extension(CdkTemplateExtension)
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'constructs_pkg.testing' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

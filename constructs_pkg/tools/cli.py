@@ -14,6 +14,8 @@ otherwise.
 handler locally on events in Lambda's shape (see :mod:`constructs_pkg.tools.drain`). The exit
 code is 1 when a record failed, 2 on a usage error, 0 otherwise.
 
+``constructs-pkg --version`` prints the version of the installed distribution.
+
 Usage errors are one line on stderr, never a traceback.
 """
 
@@ -23,13 +25,29 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from typing import NoReturn
 
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.rehearsal.run import DEFAULT_RUNS, DEFAULT_SEED
 from constructs_pkg.tools.plan import PLAN_REHEARSAL_RUNS, build_plan, load_assembly
 
-__all__ = ["main"]
+__all__ = ["DISTRIBUTION", "main", "version"]
+
+#: The distribution's name (pyproject.toml ``project.name``), whose metadata has the version.
+DISTRIBUTION = "constructs-pkg"
+
+
+def version() -> str:
+    """Return the installed version of :data:`DISTRIBUTION`, from its package metadata.
+
+    Source code that was never installed (no ``*.dist-info``) has no version; the answer then
+    says so instead of guessing.
+    """
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +59,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="constructs-pkg", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = commands.add_parser(
         "plan", help="release plan of a cloud assembly, hazards vs a baseline"
