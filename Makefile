@@ -12,8 +12,16 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # No telemetry or notices from this build (the machine may have no route to them).
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Material for MkDocs prints a banner about its successor on every build.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: synth plan rehearse test bench lint typecheck unit deps python-deps node-deps lock clean
+# The quickstart (README, docs/testing.md) is a project of its own: top-level modules app,
+# handler.orders, test_app.
+QUICKSTART := docs/examples/quickstart
+QUICKSTART_PY := $(QUICKSTART)/app.py $(QUICKSTART)/test_app.py $(QUICKSTART)/handler/orders.py
+
+.PHONY: synth plan rehearse test bench lint typecheck unit docs wheel wheel-test deps python-deps \
+	node-deps lock clean
 
 synth: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --no-notices --quiet
@@ -32,7 +40,7 @@ rehearse: python-deps
 	context=json.load(open('cdk.json'))['context']); build(app); app.synth()" "$$out" >/dev/null && \
 	$(BIN)/constructs-pkg rehearse "$$out" --traffic 1,10,100 --fault all --runs 1000 --seed 0
 
-test: python-deps lint typecheck unit
+test: python-deps lint typecheck unit docs
 
 lint: python-deps
 	$(BIN)/ruff check .
@@ -40,9 +48,25 @@ lint: python-deps
 
 typecheck: python-deps
 	$(BIN)/mypy
+	MYPYPATH=$(QUICKSTART) $(BIN)/mypy --explicit-package-bases $(QUICKSTART_PY)
 
 unit: python-deps
 	$(BIN)/pytest -q
+
+# The docs site (mkdocs.yml) with every warning an error: a broken link or anchor, or an API
+# reference to a name that no longer exists, fails the build.
+docs: python-deps
+	$(BIN)/mkdocs build --strict --quiet
+
+# The wheel from the working tree into dist/, built by the pinned build backend.
+wheel: python-deps
+	rm -rf dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+
+# The wheel as a user gets it: installed into a fresh venv in a temporary folder outside the
+# repository, the quickstart synthesized there with the pinned CDK CLI, its tests run.
+wheel-test: wheel node-deps
+	PYTHON=$(PYTHON) .ci/wheel-test dist/*.whl $(CDK)
 
 deps: python-deps node-deps
 
@@ -66,7 +90,7 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache site dist
 
 # Benchmark (not a test): plain CDK vs FunctionFleet at N = 10, 40 and 500; see docs/performance.md.
 bench: python-deps
