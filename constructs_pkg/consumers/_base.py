@@ -29,7 +29,7 @@ from constructs import Construct, IConstruct
 from constructs_pkg import defaults
 from constructs_pkg._lazy import add_lazy_metadata
 from constructs_pkg._text import upper_snake
-from constructs_pkg._validation import check_duration, check_number, seconds
+from constructs_pkg._validation import check_duration, check_name, check_number, seconds
 from constructs_pkg.assembly.records import ConsumerRecord, ProducerRecord
 from constructs_pkg.consumers._target import ConsumerTarget, describe_value, resolve_consumer
 from constructs_pkg.consumers.capacity import ConsumerCapacity
@@ -294,12 +294,13 @@ class OrderedConsumerBase(Construct):
         return tuple(sorted(versions))
 
     def _check_env_prefix(self, prefix: str) -> str:
-        if not _ENV_NAME.fullmatch(prefix):
-            self._fail(
-                "env_prefix",
-                prefix,
-                "letters, digits and '_', starting with a letter (an environment variable name)",
-            )
+        check_name(
+            "env_prefix",
+            prefix,
+            _ENV_NAME,
+            "letters, digits and '_', starting with a letter (an environment variable name)",
+            path=self.node.path,
+        )
         return prefix
 
     def _warn_unknown_timeout(self) -> None:

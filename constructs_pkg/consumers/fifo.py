@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults, limits
-from constructs_pkg._validation import is_unresolved, seconds
+from constructs_pkg._validation import check_name, is_unresolved, seconds
 from constructs_pkg.consumers._base import (
     METRIC_PERIOD,
     AlarmSpec,
@@ -224,9 +224,14 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 window,
                 "no batching window (Lambda does not support one for FIFO queues)",
             )
-        name = created.queue_name
-        if name is not None and not is_unresolved(name) and not _FIFO_NAME.fullmatch(name):
-            self._fail("queue_name", name, "1-75 letters, digits, '-' or '_' followed by '.fifo'")
+        if created.queue_name is not None:
+            check_name(
+                "queue_name",
+                created.queue_name,
+                _FIFO_NAME,
+                "1-75 letters, digits, '-' or '_' followed by '.fifo'",
+                path=self.node.path,
+            )
         concurrency, reserved = mapping.max_concurrency, self.consumer.reserved_concurrency
         if (
             concurrency is not None
