@@ -7,7 +7,7 @@ constructor of each reads as the same sequence of steps::
     super().__init__(...)     # resolve the consumer, the shared options, the opening checks
     self._validate(...)       # the source's own bounds and rules (nothing created yet)
     self._build_<source>(...) # the stream / queue and the failure destination
-    self._build_mapping(...)  # the event source mapping, and the consumer's grants
+    self._build_mapping(...)  # the event source mapping (MappingOptions), the consumer's grants
     self._build_alarms(...)   # one table of AlarmSpec, one add path
     self._report_capacity(...)
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, TypedDict
 
 from aws_cdk import Annotations, Duration, RemovalPolicy
@@ -41,8 +41,9 @@ from constructs_pkg.runtime.env import FORMAT_VERSION_SUFFIX
 
 __all__ = [
     "AlarmSpec",
-    "CreatedSourceSettings",
+    "ConsumerGrant",
     "DurationRange",
+    "MappingOptions",
     "OrderedConsumerBase",
     "OrderedConsumerOptions",
     "WholeNumber",
@@ -85,18 +86,26 @@ class OrderedConsumerOptions(TypedDict, total=False):
     env_prefix: str | None
 
 
-@dataclass(frozen=True)
-class CreatedSourceSettings:
-    """Base of a source's settings that shape only a resource the construct creates.
+class MappingOptions(TypedDict, total=False):
+    """What a source passes to its event source mapping, by ``lambda.EventSourceMapping`` name.
 
-    Each one given (not None) is an error together with an existing source: it would be
-    silently ignored otherwise.
+    The base adds the target, the source ARN and ``report_batch_item_failures``.
     """
 
-    def given(self) -> dict[str, Any]:
-        """Return the settings that were given, by argument name."""
-        values = {field.name: getattr(self, field.name) for field in fields(self)}
-        return {name: value for name, value in values.items() if value is not None}
+    batch_size: int
+    max_concurrency: int | None
+    parallelization_factor: int
+    max_batching_window: Duration | None
+    retry_attempts: int
+    max_record_age: Duration | None
+    bisect_batch_on_error: bool
+    starting_position: lambda_.StartingPosition
+    tumbling_window: Duration | None
+    on_failure: lambda_.IEventSourceDlq
+
+
+#: A grant the consumer needs (``queue.grant_consume_messages``) and what it allows, in words.
+ConsumerGrant = tuple[Callable[[iam.IGrantable], iam.Grant], str]
 
 
 @dataclass(frozen=True)
@@ -160,8 +169,9 @@ class OrderedConsumerBase(Construct):
         ``(argument, value)`` of an existing source, e.g. ``("queue", queue)``; value None
         when the construct creates it.
     created
-        The settings that shape only a source this construct creates: each one given is an
-        error together with an existing source (it would be silently ignored).
+        The settings that shape only a source this construct creates (a TypedDict of the
+        source): each one given (not None) is an error together with an existing source, as
+        it would be silently ignored.
     options
         The :class:`OrderedConsumerOptions` given.
     """
@@ -173,7 +183,7 @@ class OrderedConsumerBase(Construct):
         *,
         consumer: Any,
         source: tuple[str, IConstruct | None],
-        created: CreatedSourceSettings,
+        created: Mapping[str, object],
         options: OrderedConsumerOptions,
     ) -> None:
         _reject_unknown_options(type(self).__name__, options)
@@ -313,12 +323,14 @@ class OrderedConsumerBase(Construct):
             )
 
     def _reject_with_existing(
-        self, source: str, existing: IConstruct | None, created: CreatedSourceSettings
+        self, source: str, existing: IConstruct | None, created: Mapping[str, object]
     ) -> None:
         """Reject settings that only shape a resource this construct creates."""
         if existing is None:
             return
-        for argument, value in created.given().items():
+        for argument, value in created.items():
+            if value is None:
+                continue
             self._fail(
                 argument,
                 value,
@@ -366,16 +378,31 @@ class OrderedConsumerBase(Construct):
             removal_policy=self._removal_policy,
         )
 
-    def _grant_consumer(self, grant: Callable[[iam.IGrantable], iam.Grant], what: str) -> None:
-        """Grant the consumer ``what``; warn instead when it has no role we can change."""
+    def _build_mapping(
+        self, event_source_arn: str, mapping: MappingOptions, grants: Sequence[ConsumerGrant]
+    ) -> lambda_.EventSourceMapping:
+        """Map the source to the alias / version, then give the consumer ``grants``.
+
+        A consumer without a role we can change (imported) gets a warning per grant instead.
+        """
+        esm = lambda_.EventSourceMapping(
+            self,
+            "EventSourceMapping",
+            target=self.consumer.target,
+            event_source_arn=event_source_arn,
+            report_batch_item_failures=self._report_batch_item_failures,
+            **mapping,
+        )
         target: Any = self.consumer.target
-        if getattr(target, "role", None) is None:
-            Annotations.of(self).add_warning_v2(
-                "constructs_pkg:consumer-without-role",
-                f"The consumer is imported without a role: grant it {what} yourself.",
-            )
-            return
-        grant(target)
+        for grant, what in grants:
+            if getattr(target, "role", None) is None:
+                Annotations.of(self).add_warning_v2(
+                    "constructs_pkg:consumer-without-role",
+                    f"The consumer is imported without a role: grant it {what} yourself.",
+                )
+            else:
+                grant(target)
+        return esm
 
     def _consumer_metric(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
         """Return a Lambda metric of the invoked alias or version, whichever version ran."""

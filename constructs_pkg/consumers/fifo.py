@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any, TypedDict, Unpack
 
 from aws_cdk import Annotations, Duration, Tokenization
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults, limits
 from constructs_pkg._validation import check_name, is_unresolved, seconds
-from constructs_pkg.consumers._base import (
-    METRIC_PERIOD,
-    AlarmSpec,
-    CreatedSourceSettings,
-    DurationRange,
-    OrderedConsumerBase,
-    OrderedConsumerOptions,
-    WholeNumber,
-)
+from constructs_pkg.consumers import _base as base
 from constructs_pkg.consumers._target import Consumer
 from constructs_pkg.consumers.capacity import ConsumerCapacity, fifo_capacity
 from constructs_pkg.runtime.env import QUEUE_URL_SUFFIX
@@ -35,8 +26,7 @@ _FIFO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
 _SQS_DEFAULT_VISIBILITY_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
-class _QueueSettings(CreatedSourceSettings):
+class _QueueSettings(TypedDict):
     """What shapes the queue this construct creates (each is an error with ``queue=``)."""
 
     queue_name: str | None
@@ -45,15 +35,6 @@ class _QueueSettings(CreatedSourceSettings):
     content_based_deduplication: bool | None
     high_throughput: bool | None
     dead_letter_queue: sqs.IQueue | None
-
-
-@dataclass(frozen=True)
-class _MappingSettings:
-    """The event source mapping's arguments, as given."""
-
-    batch_size: int
-    max_concurrency: int | None
-    max_batching_window: Duration | None
 
 
 @dataclass(frozen=True)
@@ -69,7 +50,7 @@ class _QueueFacts:
     visibility_timeout_seconds: float | None
 
 
-class FifoOrderedConsumer(OrderedConsumerBase):
+class FifoOrderedConsumer(base.OrderedConsumerBase):
     """An SQS FIFO queue, its event source mapping, FIFO dead-letter queue and alarms.
 
     Messages of one message group are processed in order, one batch at a time; different
@@ -112,7 +93,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         The stuck-group alarm fires when the oldest message is older than this.
         Default: 3x the visibility timeout.
     **options
-        The options every ordered consumer takes (:class:`OrderedConsumerOptions`):
+        The options every ordered consumer takes (``OrderedConsumerOptions``):
         ``report_batch_item_failures`` (default True; see
         ``constructs_pkg.runtime.batch.process_fifo_batch``), ``record_duration`` (default:
         the function timeout divided by ``batch_size``), ``removal_policy`` of the created
@@ -145,21 +126,17 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         dead_letter_queue: sqs.IQueue | None = None,
         max_batching_window: Duration | None = None,
         stuck_group_age: Duration | None = None,
-        **options: Unpack[OrderedConsumerOptions],
+        **options: Unpack[base.OrderedConsumerOptions],
     ) -> None:
-        created = _QueueSettings(
-            queue_name=queue_name,
-            max_receive_count=max_receive_count,
-            visibility_timeout=visibility_timeout,
-            content_based_deduplication=content_based_deduplication,
-            high_throughput=high_throughput,
-            dead_letter_queue=dead_letter_queue,
-        )
-        mapping = _MappingSettings(
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-            max_batching_window=max_batching_window,
-        )
+        created: _QueueSettings = {
+            "queue_name": queue_name,
+            "max_receive_count": max_receive_count,
+            "visibility_timeout": visibility_timeout,
+            "content_based_deduplication": content_based_deduplication,
+            "high_throughput": high_throughput,
+            "dead_letter_queue": dead_letter_queue,
+        }
+        mapping = base.MappingOptions(batch_size=batch_size, max_concurrency=max_concurrency)
         super().__init__(
             scope,
             construct_id,
@@ -168,7 +145,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             created=created,
             options=options,
         )
-        self._validate(queue, created, mapping, stuck_group_age)
+        self._validate(queue, created, mapping, max_batching_window, stuck_group_age)
         facts = self._build_queue(created) if queue is None else self._inspect_existing(queue)
         #: The FIFO queue the consumer reads.
         self.queue: sqs.IQueue = facts.queue
@@ -176,7 +153,11 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         self.dead_letter_queue: sqs.IQueue | None = facts.dead_letter_queue
         self._check_visibility(facts.visibility_timeout_seconds)
         #: The event source mapping (invokes the alias / version).
-        self.event_source_mapping = self._build_mapping(mapping)
+        self.event_source_mapping = self._build_mapping(
+            self.queue.queue_arn,
+            mapping,
+            [(self.queue.grant_consume_messages, "consume access to the queue")],
+        )
         self._build_alarms(self._alarm_specs(facts, stuck_group_age))
         self._report_capacity(self._capacity_of(mapping, facts), self.queue)
         self._warn_low_receive_count(facts.max_receive_count)
@@ -187,52 +168,53 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         self,
         queue: sqs.IQueue | None,
         created: _QueueSettings,
-        mapping: _MappingSettings,
+        mapping: base.MappingOptions,
+        max_batching_window: Duration | None,
         stuck_group_age: Duration | None,
     ) -> None:
         """Bounds and rules of the arguments, before anything is created."""
         if queue is not None:
             self._require_fifo("queue", queue, "a FIFO queue (fifo=True, name ending in .fifo)")
         self._check_bounds(
-            WholeNumber(
-                "batch_size", mapping.batch_size, 1, limits.FIFO_MAX_BATCH_SIZE, required=True
+            base.WholeNumber(
+                "batch_size", mapping["batch_size"], 1, limits.FIFO_MAX_BATCH_SIZE, required=True
             ),
-            WholeNumber(
+            base.WholeNumber(
                 "max_receive_count",
-                created.max_receive_count,
+                created["max_receive_count"],
                 1,
                 limits.SQS_MAX_RECEIVE_COUNT_LIMIT,
             ),
-            WholeNumber(
+            base.WholeNumber(
                 "max_concurrency",
-                mapping.max_concurrency,
+                mapping["max_concurrency"],
                 limits.SQS_MIN_MAX_CONCURRENCY,
                 limits.SQS_MAX_MAX_CONCURRENCY,
             ),
-            DurationRange(
+            base.DurationRange(
                 "visibility_timeout",
-                created.visibility_timeout,
+                created["visibility_timeout"],
                 minimum=0,
                 maximum=limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
             ),
-            DurationRange("stuck_group_age", stuck_group_age, minimum=60),
+            base.DurationRange("stuck_group_age", stuck_group_age, minimum=60),
         )
-        window = mapping.max_batching_window
+        window = max_batching_window
         if window is not None and (window.is_unresolved() or window.to_milliseconds() > 0):
             self._fail(
                 "max_batching_window",
                 window,
                 "no batching window (Lambda does not support one for FIFO queues)",
             )
-        if created.queue_name is not None:
+        if created["queue_name"] is not None:
             check_name(
                 "queue_name",
-                created.queue_name,
+                created["queue_name"],
                 _FIFO_NAME,
                 "1-75 letters, digits, '-' or '_' followed by '.fifo'",
                 path=self.node.path,
             )
-        concurrency, reserved = mapping.max_concurrency, self.consumer.reserved_concurrency
+        concurrency, reserved = mapping["max_concurrency"], self.consumer.reserved_concurrency
         if (
             concurrency is not None
             and reserved is not None
@@ -247,32 +229,32 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 "counts towards max_receive_count and healthy messages reach the "
                 "dead-letter queue.",
             )
-        if created.dead_letter_queue is not None:
+        if created["dead_letter_queue"] is not None:
             self._require_fifo(
                 "dead_letter_queue",
-                created.dead_letter_queue,
+                created["dead_letter_queue"],
                 "a FIFO queue (the dead-letter queue of a FIFO queue must be FIFO)",
             )
 
     def _build_queue(self, created: _QueueSettings) -> _QueueFacts:
         """Create the FIFO queue and (unless given) its FIFO dead-letter queue."""
-        visibility = created.visibility_timeout or Duration.seconds(self._derived_visibility)
-        receive_count = created.max_receive_count or defaults.FIFO_MAX_RECEIVE_COUNT
-        dead_letter_queue = created.dead_letter_queue or self._build_dead_letter_queue(fifo=True)
+        visibility = created["visibility_timeout"] or Duration.seconds(self._derived_visibility)
+        receive_count = created["max_receive_count"] or defaults.FIFO_MAX_RECEIVE_COUNT
+        dead_letter_queue = created["dead_letter_queue"] or self._build_dead_letter_queue(fifo=True)
         throughput: dict[str, Any] = (
             {
                 "deduplication_scope": sqs.DeduplicationScope.MESSAGE_GROUP,
                 "fifo_throughput_limit": sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
             }
-            if created.high_throughput
+            if created["high_throughput"]
             else {}
         )
-        dedup = created.content_based_deduplication
+        dedup = created["content_based_deduplication"]
         queue = sqs.Queue(
             self,
             "Queue",
             fifo=True,
-            queue_name=created.queue_name,
+            queue_name=created["queue_name"],
             content_based_deduplication=True if dedup is None else dedup,
             visibility_timeout=visibility,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -340,37 +322,25 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 "visible again while it is still being processed.",
             )
 
-    def _build_mapping(self, mapping: _MappingSettings) -> lambda_.EventSourceMapping:
-        """Map the queue to the alias / version; grant the consumer what it needs."""
-        esm = lambda_.EventSourceMapping(
-            self,
-            "EventSourceMapping",
-            target=self.consumer.target,
-            event_source_arn=self.queue.queue_arn,
-            batch_size=mapping.batch_size,
-            max_concurrency=mapping.max_concurrency,
-            report_batch_item_failures=self._report_batch_item_failures,
-        )
-        self._grant_consumer(self.queue.grant_consume_messages, "consume access to the queue")
-        return esm
-
-    def _alarm_specs(self, facts: _QueueFacts, stuck_group_age: Duration | None) -> list[AlarmSpec]:
+    def _alarm_specs(
+        self, facts: _QueueFacts, stuck_group_age: Duration | None
+    ) -> list[base.AlarmSpec]:
         """FailedMessages (rollback; needs a known DLQ) and StuckGroup."""
         specs = []
         dlq = facts.dead_letter_queue
         if dlq is not None:
             specs.append(
-                AlarmSpec(
+                base.AlarmSpec(
                     "FailedMessages",
                     metric=cloudwatch.MathExpression(
                         expression="DIFF(visible)",
                         using_metrics={
                             "visible": dlq.metric_approximate_number_of_messages_visible(
-                                period=METRIC_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                                period=base.METRIC_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
                             )
                         },
                         label="Messages newly in the dead-letter queue",
-                        period=METRIC_PERIOD,
+                        period=base.METRIC_PERIOD,
                     ),
                     threshold=0,
                     rollback=True,
@@ -380,10 +350,10 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             )
         stuck = _stuck_seconds(stuck_group_age, facts, self._derived_visibility)
         specs.append(
-            AlarmSpec(
+            base.AlarmSpec(
                 "StuckGroup",
                 metric=self.queue.metric_approximate_age_of_oldest_message(
-                    period=METRIC_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                    period=base.METRIC_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
                 ),
                 threshold=stuck,
                 description=f"the oldest message waits more than {_seconds_text(stuck)} s: a "
@@ -392,14 +362,14 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         )
         return specs
 
-    def _capacity_of(self, mapping: _MappingSettings, facts: _QueueFacts) -> ConsumerCapacity:
-        concurrency = mapping.max_concurrency
+    def _capacity_of(self, mapping: base.MappingOptions, facts: _QueueFacts) -> ConsumerCapacity:
+        concurrency = mapping["max_concurrency"]
         return fifo_capacity(
             max_concurrency=None if concurrency is None else int(concurrency),
             reserved_concurrency=self.consumer.reserved_concurrency,
             max_receive_count=facts.max_receive_count,
             visibility_timeout_seconds=facts.visibility_timeout_seconds,
-            record_duration_seconds=self._record_seconds(mapping.batch_size),
+            record_duration_seconds=self._record_seconds(mapping["batch_size"]),
         )
 
     def _warn_low_receive_count(self, receive_count: int | None) -> None:

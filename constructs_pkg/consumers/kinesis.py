@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any, TypedDict, Unpack
 
 import jsii
 from aws_cdk import Duration
@@ -17,15 +17,7 @@ from constructs import Construct
 from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge
 from constructs_pkg._validation import is_unresolved, seconds
-from constructs_pkg.consumers._base import (
-    METRIC_PERIOD,
-    AlarmSpec,
-    CreatedSourceSettings,
-    DurationRange,
-    OrderedConsumerBase,
-    OrderedConsumerOptions,
-    WholeNumber,
-)
+from constructs_pkg.consumers import _base as base
 from constructs_pkg.consumers._target import Consumer
 from constructs_pkg.consumers.capacity import ConsumerCapacity, kinesis_capacity
 from constructs_pkg.runtime.env import STREAM_NAME_SUFFIX
@@ -35,26 +27,11 @@ __all__ = ["KinesisOrderedConsumer"]
 DEFAULT_MAX_RECORD_AGE = Duration.seconds(defaults.KINESIS_MAX_RECORD_AGE_SECONDS)
 
 
-@dataclass(frozen=True)
-class _StreamSettings(CreatedSourceSettings):
+class _StreamSettings(TypedDict):
     """What shapes the stream this construct creates (each is an error with ``stream=``)."""
 
     shard_count: int | None
     retention_period: Duration | None
-
-
-@dataclass(frozen=True)
-class _MappingSettings:
-    """The event source mapping's arguments, as given."""
-
-    batch_size: int
-    parallelization_factor: int
-    max_batching_window: Duration | None
-    retry_attempts: int
-    max_record_age: Duration | None
-    bisect_batch_on_error: bool
-    starting_position: lambda_.StartingPosition
-    tumbling_window: Duration | None
 
 
 @dataclass(frozen=True)
@@ -80,7 +57,7 @@ class _StreamFacts:
         )
 
 
-class KinesisOrderedConsumer(OrderedConsumerBase):
+class KinesisOrderedConsumer(base.OrderedConsumerBase):
     """A Kinesis stream, its event source mapping, failure destination and alarms.
 
     Records of one partition key are processed in order, one batch at a time per shard
@@ -125,7 +102,7 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         The on-failure destination: a *standard* SQS queue (Lambda does not send to FIFO
         queues). Default: one is created (SSE-SQS, 14 days retention, ``removal_policy``).
     **options
-        The options every ordered consumer takes (:class:`OrderedConsumerOptions`):
+        The options every ordered consumer takes (``OrderedConsumerOptions``):
         ``report_batch_item_failures`` (default True; see
         ``constructs_pkg.runtime.batch.process_kinesis_batch``), ``record_duration`` (default:
         the function timeout divided by ``batch_size``), ``removal_policy`` of the created
@@ -160,19 +137,22 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         tumbling_window: Duration | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
-        **options: Unpack[OrderedConsumerOptions],
+        **options: Unpack[base.OrderedConsumerOptions],
     ) -> None:
-        created = _StreamSettings(shard_count=shard_count, retention_period=retention_period)
-        mapping = _MappingSettings(
-            batch_size=batch_size,
-            parallelization_factor=parallelization_factor,
-            max_batching_window=max_batching_window,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age,
-            bisect_batch_on_error=bisect_batch_on_error,
-            starting_position=starting_position,
-            tumbling_window=tumbling_window,
-        )
+        created: _StreamSettings = {
+            "shard_count": shard_count,
+            "retention_period": retention_period,
+        }
+        mapping: base.MappingOptions = {
+            "batch_size": batch_size,
+            "parallelization_factor": parallelization_factor,
+            "max_batching_window": max_batching_window,
+            "retry_attempts": retry_attempts,
+            "max_record_age": max_record_age,
+            "bisect_batch_on_error": bisect_batch_on_error,
+            "starting_position": starting_position,
+            "tumbling_window": tumbling_window,
+        }
         super().__init__(
             scope,
             construct_id,
@@ -189,62 +169,72 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         #: Where records that exhaust the retry/age budget go (a standard queue).
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue or self._build_failure_queue()
         #: The event source mapping (invokes the alias / version).
-        self.event_source_mapping = self._build_mapping(mapping)
+        self.event_source_mapping = self._build_mapping(
+            self.stream.stream_arn,
+            {**mapping, "on_failure": _QueueDestination(self.dead_letter_queue)},
+            [
+                (self.stream.grant_read, "read access to the stream"),
+                (
+                    self.dead_letter_queue.grant_send_messages,
+                    "sqs:SendMessage on the failure queue",
+                ),
+            ],
+        )
         self._build_alarms(self._alarm_specs(mapping, facts))
         self._report_capacity(self._capacity_of(mapping, facts), self.stream)
 
     # --- steps -------------------------------------------------------------------------------
 
     def _validate(
-        self, created: _StreamSettings, mapping: _MappingSettings, dead_letter_queue: Any
+        self, created: _StreamSettings, mapping: base.MappingOptions, dead_letter_queue: Any
     ) -> None:
         """Bounds and rules of the arguments, before anything is created."""
         self._check_bounds(
-            WholeNumber(
-                "batch_size", mapping.batch_size, 1, limits.KINESIS_MAX_BATCH_SIZE, required=True
+            base.WholeNumber(
+                "batch_size", mapping["batch_size"], 1, limits.KINESIS_MAX_BATCH_SIZE, required=True
             ),
-            WholeNumber(
+            base.WholeNumber(
                 "parallelization_factor",
-                mapping.parallelization_factor,
+                mapping["parallelization_factor"],
                 1,
                 limits.KINESIS_MAX_PARALLELIZATION_FACTOR,
                 required=True,
             ),
-            WholeNumber(
+            base.WholeNumber(
                 "retry_attempts",
-                mapping.retry_attempts,
+                mapping["retry_attempts"],
                 -1,
                 limits.KINESIS_MAX_RETRY_ATTEMPTS,
                 required=True,
             ),
-            WholeNumber("shard_count", created.shard_count, 1),
-            DurationRange(
+            base.WholeNumber("shard_count", created["shard_count"], 1),
+            base.DurationRange(
                 "retention_period",
-                created.retention_period,
+                created["retention_period"],
                 minimum=limits.KINESIS_MIN_RETENTION_HOURS * 3600,
                 maximum=limits.KINESIS_MAX_RETENTION_HOURS * 3600,
                 whole="hours",
             ),
-            DurationRange(
+            base.DurationRange(
                 "max_record_age",
-                mapping.max_record_age,
+                mapping["max_record_age"],
                 minimum=limits.KINESIS_MIN_RECORD_AGE_SECONDS,
                 maximum=limits.KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS,
             ),
-            DurationRange(
+            base.DurationRange(
                 "max_batching_window",
-                mapping.max_batching_window,
+                mapping["max_batching_window"],
                 minimum=0,
                 maximum=limits.KINESIS_MAX_BATCHING_WINDOW_SECONDS,
             ),
-            DurationRange(
+            base.DurationRange(
                 "tumbling_window",
-                mapping.tumbling_window,
+                mapping["tumbling_window"],
                 minimum=0,
                 maximum=limits.KINESIS_MAX_TUMBLING_WINDOW_SECONDS,
             ),
         )
-        if mapping.max_record_age is None and mapping.retry_attempts == -1:
+        if mapping["max_record_age"] is None and mapping["retry_attempts"] == -1:
             self._fail(
                 "retry_attempts",
                 -1,
@@ -252,11 +242,11 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 reason="With both unbounded a poison record blocks its shard until it expires "
                 "from the stream.",
             )
-        if mapping.starting_position not in (
+        if mapping["starting_position"] not in (
             lambda_.StartingPosition.TRIM_HORIZON,
             lambda_.StartingPosition.LATEST,
         ):
-            self._fail("starting_position", mapping.starting_position, "TRIM_HORIZON or LATEST")
+            self._fail("starting_position", mapping["starting_position"], "TRIM_HORIZON or LATEST")
         if dead_letter_queue is not None and dead_letter_queue.fifo:
             self._fail(
                 "dead_letter_queue",
@@ -271,20 +261,20 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         return kinesis.Stream(
             self,
             "Stream",
-            shard_count=created.shard_count or defaults.KINESIS_SHARD_COUNT,
-            retention_period=created.retention_period
+            shard_count=created["shard_count"] or defaults.KINESIS_SHARD_COUNT,
+            retention_period=created["retention_period"]
             or Duration.hours(defaults.KINESIS_RETENTION_HOURS),
             encryption=kinesis.StreamEncryption.MANAGED,
             removal_policy=self._removal_policy,
         )
 
-    def _check_record_age(self, mapping: _MappingSettings, facts: _StreamFacts) -> None:
+    def _check_record_age(self, mapping: base.MappingOptions, facts: _StreamFacts) -> None:
         """``max_record_age`` must fit in the stream's retention."""
-        age, retention = seconds(mapping.max_record_age), facts.retention_seconds
+        age, retention = seconds(mapping["max_record_age"]), facts.retention_seconds
         if age is not None and retention is not None and age > retention:
             self._fail(
                 "max_record_age",
-                mapping.max_record_age,
+                mapping["max_record_age"],
                 f"at most the stream retention ({retention / 3600:g} hours)",
                 reason="Records expire from the stream before they could reach that age.",
             )
@@ -300,38 +290,16 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         )
         return queue
 
-    def _build_mapping(self, mapping: _MappingSettings) -> lambda_.EventSourceMapping:
-        """Map the stream to the alias / version; grant the consumer what it needs."""
-        esm = lambda_.EventSourceMapping(
-            self,
-            "EventSourceMapping",
-            target=self.consumer.target,
-            event_source_arn=self.stream.stream_arn,
-            batch_size=mapping.batch_size,
-            parallelization_factor=mapping.parallelization_factor,
-            max_batching_window=mapping.max_batching_window,
-            retry_attempts=mapping.retry_attempts,
-            max_record_age=mapping.max_record_age,
-            bisect_batch_on_error=mapping.bisect_batch_on_error,
-            report_batch_item_failures=self._report_batch_item_failures,
-            starting_position=mapping.starting_position,
-            tumbling_window=mapping.tumbling_window,
-            on_failure=_QueueDestination(self.dead_letter_queue),
-        )
-        self._grant_consumer(self.stream.grant_read, "read access to the stream")
-        self._grant_consumer(
-            self.dead_letter_queue.grant_send_messages, "sqs:SendMessage on the failure queue"
-        )
-        return esm
-
-    def _alarm_specs(self, mapping: _MappingSettings, facts: _StreamFacts) -> list[AlarmSpec]:
+    def _alarm_specs(
+        self, mapping: base.MappingOptions, facts: _StreamFacts
+    ) -> list[base.AlarmSpec]:
         """IteratorAge (needs a known age budget) and FailedRecords (rollback)."""
         specs = []
         budget = _age_budget(mapping, facts)
         if budget is not None:
             share = defaults.ITERATOR_AGE_ALARM_SHARE
             specs.append(
-                AlarmSpec(
+                base.AlarmSpec(
                     "IteratorAge",
                     metric=self._consumer_metric("IteratorAge", "Maximum"),
                     threshold=budget * 1000 * share,
@@ -341,10 +309,10 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 )
             )
         specs.append(
-            AlarmSpec(
+            base.AlarmSpec(
                 "FailedRecords",
                 metric=self.dead_letter_queue.metric_number_of_messages_sent(
-                    period=METRIC_PERIOD, statistic=cloudwatch.Stats.SUM
+                    period=base.METRIC_PERIOD, statistic=cloudwatch.Stats.SUM
                 ),
                 threshold=0,
                 rollback=True,
@@ -354,15 +322,15 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         )
         return specs
 
-    def _capacity_of(self, mapping: _MappingSettings, facts: _StreamFacts) -> ConsumerCapacity:
+    def _capacity_of(self, mapping: base.MappingOptions, facts: _StreamFacts) -> ConsumerCapacity:
         return kinesis_capacity(
             shard_count=facts.shard_count,
-            parallelization_factor=int(mapping.parallelization_factor),
-            batch_size=int(mapping.batch_size),
-            retry_attempts=int(mapping.retry_attempts),
+            parallelization_factor=int(mapping["parallelization_factor"]),
+            batch_size=int(mapping["batch_size"]),
+            retry_attempts=int(mapping["retry_attempts"]),
             max_record_age_seconds=_age_budget(mapping, facts),
             timeout_seconds=self.consumer.assumed_timeout_seconds,
-            record_duration_seconds=self._record_seconds(mapping.batch_size),
+            record_duration_seconds=self._record_seconds(mapping["batch_size"]),
         )
 
     # --- producers -----------------------------------------------------------------------------
@@ -380,15 +348,15 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         return STREAM_NAME_SUFFIX, self.stream.stream_name
 
 
-def _age_budget(mapping: _MappingSettings, facts: _StreamFacts) -> float | None:
+def _age_budget(mapping: base.MappingOptions, facts: _StreamFacts) -> float | None:
     """How old a record can get: ``max_record_age``, else the stream's retention."""
-    age = seconds(mapping.max_record_age)
+    age = seconds(mapping["max_record_age"])
     return age if age is not None else facts.retention_seconds
 
 
 @jsii.implements(lambda_.IEventSourceDlq)
 class _QueueDestination:
-    """On-failure destination without an implicit grant (``_grant_consumer`` does it)."""
+    """On-failure destination without an implicit grant (``_build_mapping`` grants it)."""
 
     def __init__(self, queue: sqs.IQueue) -> None:
         self.queue = queue

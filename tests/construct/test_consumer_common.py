@@ -1,0 +1,221 @@
+"""What every ordered consumer does alike: shared options, consumer kinds, existing sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import CfnParameter, Duration, RemovalPolicy
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Annotations, Match
+
+from constructs_pkg import (
+    ConfigurationError,
+    FifoOrderedConsumer,
+    KinesisOrderedConsumer,
+    Rollout,
+    SafeFunction,
+)
+from tests.cdk_helpers import function_kwargs, logical_id, new_stack
+from tests.construct.consumer_helpers import (
+    CONSUMER_CLASSES,
+    TIMEOUT_SECONDS,
+    ConsumerApp,
+    plain_alias,
+    worker,
+)
+
+_BY_CLASS = pytest.mark.parametrize("cls", CONSUMER_CLASSES, ids=lambda c: c.__name__)
+
+
+def _name(cls: type, case: str) -> str:
+    return f"{case}{cls.__name__}"
+
+
+@pytest.fixture(scope="module")
+def app() -> ConsumerApp:
+    """Each shared option and consumer kind, for both classes, in one App."""
+    app = ConsumerApp()
+    for cls in CONSUMER_CLASSES:
+        stack = app.stack(_name(cls, "Destroy"))
+        cls(stack, "Consumer", consumer=plain_alias(stack), removal_policy=RemovalPolicy.DESTROY)
+
+        stack = app.stack(_name(cls, "NoItemFailures"))
+        cls(stack, "Consumer", consumer=plain_alias(stack), report_batch_item_failures=False)
+
+        stack = app.stack(_name(cls, "Kinds"))
+        function = lambda_.Function(stack, "Plain", **function_kwargs())
+        alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
+        cls(stack, "ByAlias", consumer=alias)
+        cls(stack, "ByVersion", consumer=function.current_version)
+
+        stack = app.stack(_name(cls, "Rollouts"))
+        cls(stack, "Canaried", consumer=worker(stack))
+        at_once = SafeFunction(stack, "AtOnce", **function_kwargs(), rollout=Rollout.all_at_once())
+        cls(stack, "Direct", consumer=at_once)
+    return app
+
+
+# --- shared options --------------------------------------------------------------------------
+
+
+@_BY_CLASS
+def test_removal_policy_applies_to_every_created_stateful_resource(app, cls):
+    resources = app.resources(_name(cls, "Destroy")).values()
+    stateful = [r for r in resources if r["Type"] in ("AWS::SQS::Queue", "AWS::Kinesis::Stream")]
+    assert len(stateful) == 2  # FIFO: queue + DLQ; Kinesis: stream + failure queue
+    assert {r["DeletionPolicy"] for r in stateful} == {"Delete"}
+
+
+@_BY_CLASS
+def test_report_batch_item_failures_can_be_switched_off(app, cls):
+    app.template(_name(cls, "NoItemFailures")).has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"FunctionResponseTypes": Match.absent()}
+    )
+
+
+@_BY_CLASS
+def test_record_duration_defaults_to_timeout_over_batch_size(cls):
+    stack = new_stack()
+    consumer = cls(stack, "Consumer", consumer=plain_alias(stack), batch_size=10)
+    assert consumer.capacity.record_duration_seconds == TIMEOUT_SECONDS / 10
+
+
+@_BY_CLASS
+def test_record_duration_token_falls_back_to_the_default(cls):
+    stack = new_stack()
+    token = Duration.seconds(CfnParameter(stack, "RecordSeconds", type="Number").value_as_number)
+    consumer = cls(
+        stack, "Consumer", consumer=plain_alias(stack), batch_size=10, record_duration=token
+    )
+    assert consumer.capacity.record_duration_seconds == TIMEOUT_SECONDS / 10
+
+
+@_BY_CLASS
+def test_an_unknown_keyword_is_a_type_error(cls):
+    stack = new_stack()
+    with pytest.raises(
+        TypeError, match=rf"{cls.__name__}.__init__\(\) got an unexpected keyword argument 'bach'"
+    ):
+        cls(stack, "Consumer", consumer=plain_alias(stack), bach=10)
+
+
+# --- the consumer ----------------------------------------------------------------------------
+
+
+@_BY_CLASS
+def test_alias_and_version_consumers_are_invoked_as_given(app, cls):
+    name = _name(cls, "Kinds")
+    stack = app.stacks[name]
+    by_alias, by_version = stack.node.find_child("ByAlias"), stack.node.find_child("ByVersion")
+    assert by_alias.consumer.safe_function is None
+    assert by_version.consumer.timeout_seconds == 3  # Lambda's default timeout
+    alias = stack.node.find_child("Live")
+    version = stack.node.find_child("Plain").current_version
+    resources = app.resources(name)
+    for consumer, target in ((by_alias, alias), (by_version, version)):
+        mapping = resources[logical_id(consumer.event_source_mapping)]["Properties"]
+        assert logical_id(target) in str(mapping["FunctionName"])
+
+
+@_BY_CLASS
+def test_unqualified_function_is_rejected_with_the_reason(cls):
+    stack = new_stack()
+    fn = lambda_.Function(stack, "Plain", **function_kwargs())
+    with pytest.raises(
+        ConfigurationError,
+        match=r"\[TestStack/Consumer\] consumer='<Function TestStack/Plain>' is not allowed: "
+        r"expected a SafeFunction, a lambda.IAlias or a lambda.IVersion. "
+        r".*invokes \$LATEST and bypasses the alias",
+    ):
+        cls(stack, "Consumer", consumer=fn)
+
+
+@_BY_CLASS
+def test_gradual_rollout_warns_all_at_once_does_not(app, cls):
+    name = _name(cls, "Rollouts")
+    warnings = app.warnings(name, "shifts gradually")
+    assert [w.id for w in warnings] == [f"/{name}/Canaried"]
+
+
+def test_imported_function_version_warns_that_its_timeout_is_unknown():
+    stack = new_stack()
+    version = lambda_.Version.from_version_arn(
+        stack, "Imported", "arn:aws:lambda:eu-west-1:123456789012:function:worker:3"
+    )
+    events = KinesisOrderedConsumer(stack, "Events", consumer=version)
+    jobs = FifoOrderedConsumer(stack, "Jobs", consumer=version)
+    warnings = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("timeout cannot be read")
+    )
+    assert sorted(w.id for w in warnings) == ["/TestStack/Events", "/TestStack/Jobs"]
+    assert events.consumer.timeout_seconds is None
+    # the capacity report assumes the worst case, Lambda's 900 s maximum
+    assert events.consumer.assumed_timeout_seconds == 900
+    assert jobs.capacity.record_duration_seconds == 900 / 10
+    no_role = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("without a role")
+    )
+    assert sorted(w.id for w in no_role) == [
+        "/TestStack/Events",  # read the stream
+        "/TestStack/Events",  # send to the failure queue
+        "/TestStack/Jobs",
+    ]
+
+
+# --- existing sources ------------------------------------------------------------------------
+
+
+def _imported_fifo_queue(stack: Any) -> sqs.IQueue:
+    return sqs.Queue.from_queue_arn(
+        stack, "Imported", "arn:aws:sqs:eu-west-1:123456789012:jobs.fifo"
+    )
+
+
+def _l2_stream(stack: Any) -> kinesis.IStream:
+    return kinesis.Stream(stack, "Mine")
+
+
+@pytest.mark.parametrize(
+    ("cls", "source", "make_source", "argument", "value"),
+    [
+        (FifoOrderedConsumer, "queue", _imported_fifo_queue, "queue_name", "x.fifo"),
+        (FifoOrderedConsumer, "queue", _imported_fifo_queue, "max_receive_count", 5),
+        (
+            FifoOrderedConsumer,
+            "queue",
+            _imported_fifo_queue,
+            "visibility_timeout",
+            Duration.minutes(2),
+        ),
+        (FifoOrderedConsumer, "queue", _imported_fifo_queue, "content_based_deduplication", False),
+        (FifoOrderedConsumer, "queue", _imported_fifo_queue, "high_throughput", True),
+        (
+            FifoOrderedConsumer,
+            "queue",
+            _imported_fifo_queue,
+            "dead_letter_queue",
+            lambda stack: sqs.Queue(stack, "Dlq", fifo=True),
+        ),
+        (KinesisOrderedConsumer, "stream", _l2_stream, "shard_count", 2),
+        (KinesisOrderedConsumer, "stream", _l2_stream, "retention_period", Duration.hours(48)),
+    ],
+)
+def test_created_source_settings_conflict_with_an_existing_source(
+    cls, source, make_source, argument, value
+):
+    stack = new_stack()
+    given = value(stack) if callable(value) else value
+    with pytest.raises(
+        ConfigurationError,
+        match=rf"\[TestStack/Consumer\] {argument}=.* expected no value when {source}= is "
+        rf"given\. {argument} configures the {source} this construct creates",
+    ):
+        cls(
+            stack,
+            "Consumer",
+            consumer=plain_alias(stack),
+            **{source: make_source(stack), argument: given},
+        )
