@@ -40,6 +40,7 @@ from constructs_pkg.release.alarms import add_alarm
 from constructs_pkg.runtime.env import FORMAT_VERSION_SUFFIX
 
 __all__ = [
+    "METRIC_PERIOD",
     "AlarmSpec",
     "ConsumerGrant",
     "DurationRange",
@@ -136,7 +137,6 @@ class DurationRange:
     minimum: float
     maximum: float | None = None
     whole: Literal["seconds", "hours"] | None = "seconds"
-    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -343,18 +343,17 @@ class OrderedConsumerBase(Construct):
         """Check every row of a ``_validate`` table."""
         path = self.node.path
         for row in rows:
-            if row.value is None and not row.required:
-                continue
             if isinstance(row, WholeNumber):
-                check_number(
-                    row.argument,
-                    row.value,
-                    minimum=row.minimum,
-                    maximum=row.maximum,
-                    whole=True,
-                    path=path,
-                )
-            else:
+                if row.value is not None or row.required:
+                    check_number(
+                        row.argument,
+                        row.value,
+                        minimum=row.minimum,
+                        maximum=row.maximum,
+                        whole=True,
+                        path=path,
+                    )
+            elif row.value is not None:
                 check_duration(
                     row.argument,
                     row.value,

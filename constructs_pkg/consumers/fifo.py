@@ -136,7 +136,10 @@ class FifoOrderedConsumer(base.OrderedConsumerBase):
             "high_throughput": high_throughput,
             "dead_letter_queue": dead_letter_queue,
         }
-        mapping = base.MappingOptions(batch_size=batch_size, max_concurrency=max_concurrency)
+        mapping: base.MappingOptions = {
+            "batch_size": batch_size,
+            "max_concurrency": max_concurrency,
+        }
         super().__init__(
             scope,
             construct_id,

@@ -496,8 +496,8 @@ class Rule:
     reserved: int | None = None
 
 
-def _queue_name(name: str) -> Callable[[Stack], Mapping[str, Any]]:
-    return lambda _stack: {"queue_name": name}
+def _given(argument: str, value: Any) -> Callable[[Stack], Mapping[str, Any]]:
+    return lambda _stack: {argument: value}
 
 
 _QUEUE_NAME = r"queue_name=.* expected 1-75 letters, digits, '-' or '_' followed by '.fifo'"
@@ -552,9 +552,23 @@ RULES = [
         _NO_WINDOW,
     ),
     *(
-        Rule(Fifo, f"queue-name-{i}", _queue_name(name), _QUEUE_NAME)
+        Rule(Fifo, f"queue-name-{i}", _given("queue_name", name), _QUEUE_NAME)
         for i, name in enumerate(
             ["jobs", "jobs.FIFO", "a" * 76 + ".fifo", "has space.fifo", ".fifo", "jobs.fifo\n"]
+        )
+    ),
+    *(
+        Rule(
+            cls,
+            f"{argument}-none",
+            _given(argument, None),
+            rf"{argument}=None .* expected {allowed}",
+        )
+        for cls, argument, allowed in (
+            (Fifo, "batch_size", "a whole number from 1 to 10"),
+            (Kinesis, "batch_size", "a whole number from 1 to 10000"),
+            (Kinesis, "parallelization_factor", "a whole number from 1 to 10"),
+            (Kinesis, "retry_attempts", "a whole number from -1 to 10000"),
         )
     ),
     Rule(
