@@ -30,32 +30,35 @@ from tests.construct.consumer_helpers import (
 _BY_CLASS = pytest.mark.parametrize("cls", CONSUMER_CLASSES, ids=lambda c: c.__name__)
 
 
-def _name(cls: type, case: str) -> str:
-    return f"{case}{cls.__name__}"
-
-
 @pytest.fixture(scope="module")
 def app() -> ConsumerApp:
-    """Each shared option and consumer kind, for both classes, in one App."""
+    """One stack per case, holding a consumer of each class (id: the class name)."""
     app = ConsumerApp()
+    destroy, no_item_failures = app.stack("Destroy"), app.stack("NoItemFailures")
+    kinds, rollouts = app.stack("Kinds"), app.stack("Rollouts")
+    targets = {stack: plain_alias(stack) for stack in (destroy, no_item_failures)}
+    function = lambda_.Function(kinds, "Plain", **function_kwargs())
+    alias = lambda_.Alias(kinds, "Live", alias_name="live", version=function.current_version)
+    canaried = worker(rollouts)
+    at_once = SafeFunction(rollouts, "AtOnce", **function_kwargs(), rollout=Rollout.all_at_once())
     for cls in CONSUMER_CLASSES:
-        stack = app.stack(_name(cls, "Destroy"))
-        cls(stack, "Consumer", consumer=plain_alias(stack), removal_policy=RemovalPolicy.DESTROY)
-
-        stack = app.stack(_name(cls, "NoItemFailures"))
-        cls(stack, "Consumer", consumer=plain_alias(stack), report_batch_item_failures=False)
-
-        stack = app.stack(_name(cls, "Kinds"))
-        function = lambda_.Function(stack, "Plain", **function_kwargs())
-        alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
-        cls(stack, "ByAlias", consumer=alias)
-        cls(stack, "ByVersion", consumer=function.current_version)
-
-        stack = app.stack(_name(cls, "Rollouts"))
-        cls(stack, "Canaried", consumer=worker(stack))
-        at_once = SafeFunction(stack, "AtOnce", **function_kwargs(), rollout=Rollout.all_at_once())
-        cls(stack, "Direct", consumer=at_once)
+        name = cls.__name__
+        cls(destroy, name, consumer=targets[destroy], removal_policy=RemovalPolicy.DESTROY)
+        cls(
+            no_item_failures,
+            name,
+            consumer=targets[no_item_failures],
+            report_batch_item_failures=False,
+        )
+        cls(kinds, f"{name}ByAlias", consumer=alias)
+        cls(kinds, f"{name}ByVersion", consumer=function.current_version)
+        cls(rollouts, f"{name}Canaried", consumer=canaried)
+        cls(rollouts, f"{name}Direct", consumer=at_once)
     return app
+
+
+def _built(app: ConsumerApp, stack: str, construct_id: str) -> Any:
+    return app.stacks[stack].node.find_child(construct_id)
 
 
 # --- shared options --------------------------------------------------------------------------
@@ -63,17 +66,18 @@ def app() -> ConsumerApp:
 
 @_BY_CLASS
 def test_removal_policy_applies_to_every_created_stateful_resource(app, cls):
-    resources = app.resources(_name(cls, "Destroy")).values()
-    stateful = [r for r in resources if r["Type"] in ("AWS::SQS::Queue", "AWS::Kinesis::Stream")]
-    assert len(stateful) == 2  # FIFO: queue + DLQ; Kinesis: stream + failure queue
-    assert {r["DeletionPolicy"] for r in stateful} == {"Delete"}
+    consumer = _built(app, "Destroy", cls.__name__)
+    source = consumer.queue if cls is FifoOrderedConsumer else consumer.stream
+    resources = app.resources("Destroy")
+    for created in (source, consumer.dead_letter_queue):
+        assert resources[logical_id(created)]["DeletionPolicy"] == "Delete"
 
 
 @_BY_CLASS
 def test_report_batch_item_failures_can_be_switched_off(app, cls):
-    app.template(_name(cls, "NoItemFailures")).has_resource_properties(
-        "AWS::Lambda::EventSourceMapping", {"FunctionResponseTypes": Match.absent()}
-    )
+    consumer = _built(app, "NoItemFailures", cls.__name__)
+    mapping = app.resources("NoItemFailures")[logical_id(consumer.event_source_mapping)]
+    assert "FunctionResponseTypes" not in mapping["Properties"]
 
 
 @_BY_CLASS
@@ -107,14 +111,13 @@ def test_an_unknown_keyword_is_a_type_error(cls):
 
 @_BY_CLASS
 def test_alias_and_version_consumers_are_invoked_as_given(app, cls):
-    name = _name(cls, "Kinds")
-    stack = app.stacks[name]
-    by_alias, by_version = stack.node.find_child("ByAlias"), stack.node.find_child("ByVersion")
+    by_alias = _built(app, "Kinds", f"{cls.__name__}ByAlias")
+    by_version = _built(app, "Kinds", f"{cls.__name__}ByVersion")
     assert by_alias.consumer.safe_function is None
     assert by_version.consumer.timeout_seconds == 3  # Lambda's default timeout
-    alias = stack.node.find_child("Live")
-    version = stack.node.find_child("Plain").current_version
-    resources = app.resources(name)
+    alias = _built(app, "Kinds", "Live")
+    version = _built(app, "Kinds", "Plain").current_version
+    resources = app.resources("Kinds")
     for consumer, target in ((by_alias, alias), (by_version, version)):
         mapping = resources[logical_id(consumer.event_source_mapping)]["Properties"]
         assert logical_id(target) in str(mapping["FunctionName"])
@@ -135,9 +138,9 @@ def test_unqualified_function_is_rejected_with_the_reason(cls):
 
 @_BY_CLASS
 def test_gradual_rollout_warns_all_at_once_does_not(app, cls):
-    name = _name(cls, "Rollouts")
-    warnings = app.warnings(name, "shifts gradually")
-    assert [w.id for w in warnings] == [f"/{name}/Canaried"]
+    warnings = app.warnings("Rollouts", "shifts gradually")
+    ids = [w.id for w in warnings if w.id.startswith(f"/Rollouts/{cls.__name__}")]
+    assert ids == [f"/Rollouts/{cls.__name__}Canaried"]
 
 
 def test_imported_function_version_warns_that_its_timeout_is_unknown():
