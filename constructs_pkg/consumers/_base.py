@@ -159,6 +159,8 @@ class AlarmSpec:
 class OrderedConsumerBase(Construct):
     """Base of :class:`KinesisOrderedConsumer` and :class:`FifoOrderedConsumer`.
 
+    Its parameters are positional-only: only a subclass's ``super().__init__`` passes them.
+
     Parameters
     ----------
     scope, construct_id
@@ -180,11 +182,11 @@ class OrderedConsumerBase(Construct):
         self,
         scope: Construct,
         construct_id: str,
-        *,
         consumer: Any,
         source: tuple[str, IConstruct | None],
         created: Mapping[str, object],
         options: OrderedConsumerOptions,
+        /,
     ) -> None:
         _reject_unknown_options(type(self).__name__, options)
         super().__init__(scope, construct_id)

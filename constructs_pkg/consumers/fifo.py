@@ -128,26 +128,19 @@ class FifoOrderedConsumer(base.OrderedConsumerBase):
         stuck_group_age: Duration | None = None,
         **options: Unpack[base.OrderedConsumerOptions],
     ) -> None:
-        created: _QueueSettings = {
-            "queue_name": queue_name,
-            "max_receive_count": max_receive_count,
-            "visibility_timeout": visibility_timeout,
-            "content_based_deduplication": content_based_deduplication,
-            "high_throughput": high_throughput,
-            "dead_letter_queue": dead_letter_queue,
-        }
+        created = _QueueSettings(
+            queue_name=queue_name,
+            max_receive_count=max_receive_count,
+            visibility_timeout=visibility_timeout,
+            content_based_deduplication=content_based_deduplication,
+            high_throughput=high_throughput,
+            dead_letter_queue=dead_letter_queue,
+        )
         mapping: base.MappingOptions = {
             "batch_size": batch_size,
             "max_concurrency": max_concurrency,
         }
-        super().__init__(
-            scope,
-            construct_id,
-            consumer=consumer,
-            source=("queue", queue),
-            created=created,
-            options=options,
-        )
+        super().__init__(scope, construct_id, consumer, ("queue", queue), created, options)
         self._validate(queue, created, mapping, max_batching_window, stuck_group_age)
         facts = self._build_queue(created) if queue is None else self._inspect_existing(queue)
         #: The FIFO queue the consumer reads.

@@ -153,14 +153,7 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
             "starting_position": starting_position,
             "tumbling_window": tumbling_window,
         }
-        super().__init__(
-            scope,
-            construct_id,
-            consumer=consumer,
-            source=("stream", stream),
-            created=created,
-            options=options,
-        )
+        super().__init__(scope, construct_id, consumer, ("stream", stream), created, options)
         self._validate(created, mapping, dead_letter_queue)
         #: The stream (created unless ``stream=`` was given).
         self.stream: kinesis.IStream = stream or self._build_stream(created)

@@ -1,16 +1,28 @@
-"""Builders shared by the ordered-consumer tests: one App per module, synthesized once."""
+"""Builders shared by the ordered-consumer tests: one App per module, synthesized once.
+
+Where the consumer tests are:
+
+* ``test_consumer_boundaries.py``: every way the arguments can be wrong (bounds on both
+  sides, whole units, tokens reaching the template, rules between arguments), both classes;
+* ``test_consumer_common.py``: what both do alike (shared options, consumer kinds, which
+  alarms roll back, conflicts with an existing source);
+* ``test_fifo_consumer.py`` / ``test_kinesis_consumer.py``: what each one builds.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aws_cdk import CfnParameter, Duration, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from aws_cdk.cx_api import SynthesisMessageLevel
+from constructs import IConstruct
 
 from constructs_pkg import (
     ConfigurationError,
@@ -18,7 +30,7 @@ from constructs_pkg import (
     KinesisOrderedConsumer,
     SafeFunction,
 )
-from tests.cdk_helpers import function_kwargs, new_app, new_stack
+from tests.cdk_helpers import function_kwargs, logical_id, new_app, new_stack
 
 #: Both ordered consumers, for tests of what they share.
 CONSUMER_CLASSES = (FifoOrderedConsumer, KinesisOrderedConsumer)
@@ -38,6 +50,8 @@ class ConsumerApp:
         self.stacks: dict[str, Stack] = {}
         self._templates: dict[str, Template] = {}
         self._resources: dict[str, dict[str, Any]] = {}
+        #: Scenario name -> (consumer function, consumer), see :func:`build_scenarios`.
+        self.built: dict[str, tuple[Any, Any]] = {}
 
     def stack(self, name: str) -> Stack:
         """Add a stack named ``name`` (before the first template is read)."""
@@ -56,6 +70,10 @@ class ConsumerApp:
         if name not in self._resources:
             self._resources[name] = self.template(name).to_json()["Resources"]
         return self._resources[name]
+
+    def has_alarm(self, name: str, properties: Mapping[str, Any]) -> None:
+        """Stack ``name`` has an alarm with (at least) these properties."""
+        self.template(name).has_resource_properties("AWS::CloudWatch::Alarm", properties)
 
     def messages(self, name: str, level: str, pattern: str) -> list[Any]:
         """``level`` (``"warning"``, ``"info"``) messages of stack ``name`` matching ``pattern``.
@@ -118,3 +136,68 @@ def assert_rejected(build: Callable[[Stack], object], message: str) -> None:
 def number_parameter(stack: Stack, name: str = "Number") -> float:
     """A number token: a CloudFormation parameter of ``stack``."""
     return CfnParameter(stack, name, type="Number").value_as_number
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One stack of a test module: a consumer built with ``arguments``.
+
+    An argument given as a callable is called with the stack first (the queue or stream the
+    consumer is given). ``released``: the consumer function is a SafeFunction (for its alias and
+    rollback alarms); otherwise a plain alias, which synthesizes faster.
+    """
+
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    reserved: int | None = None
+    released: bool = False
+    #: Called with the stack and the consumer once it is built (e.g. to grant a producer).
+    then: Callable[[Stack, Any], object] | None = None
+
+
+def build_scenarios(cls: type, scenarios: Mapping[str, Scenario]) -> ConsumerApp:
+    """Each scenario in its own stack of one App (``app.built[name]``: function, consumer)."""
+    app = ConsumerApp()
+    for name, scenario in scenarios.items():
+        stack = app.stack(name)
+        make = worker if scenario.released else plain_alias
+        function = make(stack, reserved=scenario.reserved)
+        arguments = {
+            key: value(stack) if callable(value) else value
+            for key, value in scenario.arguments.items()
+        }
+        consumer = cls(stack, "Consumer", consumer=function, **arguments)
+        if scenario.then is not None:
+            scenario.then(stack, consumer)
+        app.built[name] = (function, consumer)
+    return app
+
+
+def scenario_fixture(cls: type, scenarios: Mapping[str, Scenario]) -> Any:
+    """A module-scoped fixture ``app``: ``scenarios`` of ``cls`` built in one App."""
+
+    @pytest.fixture(scope="module")
+    def app() -> ConsumerApp:
+        return build_scenarios(cls, scenarios)
+
+    return app
+
+
+def queue_dimensions(queue: IConstruct) -> list[dict[str, Any]]:
+    """The ``Dimensions`` of an SQS metric of ``queue``, as synthesized."""
+    return [{"Name": "QueueName", "Value": {"Fn::GetAtt": [logical_id(queue), "QueueName"]}}]
+
+
+def producer_role(stack: Stack) -> iam.Role:
+    """A role ``Producer`` that Lambda can assume, to grant write access to."""
+    return iam.Role(stack, "Producer", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+
+def sqs_alarm(metric_name: str, statistic: str, threshold: float, queue: IConstruct) -> Any:
+    """The properties of an alarm on an SQS metric of ``queue``, as synthesized."""
+    return {
+        "MetricName": metric_name,
+        "Namespace": "AWS/SQS",
+        "Statistic": statistic,
+        "Threshold": threshold,
+        "Dimensions": queue_dimensions(queue),
+    }

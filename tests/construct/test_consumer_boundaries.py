@@ -27,7 +27,6 @@ from constructs import IConstruct
 
 from constructs_pkg import ConfigurationError, FifoOrderedConsumer, KinesisOrderedConsumer
 from constructs_pkg.assembly.records import ConsumerRecord
-from constructs_pkg.consumers._base import OrderedConsumerBase
 from tests.cdk_helpers import logical_id, new_stack
 from tests.construct.consumer_helpers import (
     CONSUMER_CLASSES,
@@ -37,6 +36,7 @@ from tests.construct.consumer_helpers import (
 )
 
 Fifo, Kinesis = FifoOrderedConsumer, KinesisOrderedConsumer
+ConsumerClass = type[FifoOrderedConsumer] | type[KinesisOrderedConsumer]
 Unit = Literal["count", "seconds", "hours"]
 
 
@@ -103,7 +103,7 @@ class Bound:
     ``message`` is the expected ``allowed`` text, or (below, above) when they differ.
     """
 
-    cls: type[OrderedConsumerBase]
+    cls: ConsumerClass
     argument: str
     lowest: Any
     highest: Any
@@ -258,7 +258,7 @@ BOUNDS = [
 class Whole:
     """One row: a whole value is accepted (and reaches ``where``), a fraction is not."""
 
-    cls: type[OrderedConsumerBase]
+    cls: ConsumerClass
     argument: str
     whole: Any
     fraction: Any
@@ -325,7 +325,7 @@ WHOLE = [
 class TokenCase:
     """One row: ``wrap(number token)`` is passed as ``argument``; ``where`` holds the token."""
 
-    cls: type[OrderedConsumerBase]
+    cls: ConsumerClass
     argument: str
     wrap: Callable[[float], Any]
     where: Where
@@ -356,7 +356,7 @@ class Accepted:
     """A consumer built with one accepted value (plus ``extra``), and where it must show."""
 
     case_id: str
-    cls: type[OrderedConsumerBase]
+    cls: ConsumerClass
     argument: str
     value: Any
     where: Where
@@ -382,7 +382,7 @@ ACCEPTED = list(_accepted())
 def built() -> tuple[ConsumerApp, dict[str, tuple[Any, Any]]]:
     """Every accepted case and every token case in one App; id -> (consumer, expected)."""
     app = ConsumerApp()
-    targets: dict[type[OrderedConsumerBase], Any] = {
+    targets: dict[ConsumerClass, Any] = {
         cls: plain_alias(app.stack(cls.__name__)) for cls in CONSUMER_CLASSES
     }
     cases: dict[str, tuple[Any, Any]] = {}
@@ -488,7 +488,7 @@ def _fifo_queue(
 class Rule:
     """One row: the arguments (built in a fresh stack) break a rule; ``message`` says which."""
 
-    cls: type[OrderedConsumerBase]
+    cls: ConsumerClass
     case_id: str
     arguments: Callable[[Stack], Mapping[str, Any]]
     message: str

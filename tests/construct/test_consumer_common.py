@@ -30,6 +30,40 @@ from tests.construct.consumer_helpers import (
 _BY_CLASS = pytest.mark.parametrize("cls", CONSUMER_CLASSES, ids=lambda c: c.__name__)
 
 
+#: Arguments, reserved concurrency, and the capacity report they give (20 s timeout).
+CAPACITY: dict[type, tuple[dict[str, Any], int | None, dict[str, Any]]] = {
+    FifoOrderedConsumer: (
+        {"max_concurrency": 20, "record_duration": Duration.millis(250)},
+        30,
+        {
+            "max_concurrent_invocations": 20,
+            "concurrency_formula": "min(active message groups, max_concurrency 20)",
+            "per_key_records_per_second": 4,
+            "max_records_per_second": 80,
+            "poison_stall_seconds": 5 * 120,  # 5 receives x the 120 s visibility timeout
+        },
+    ),
+    KinesisOrderedConsumer: (
+        {
+            "shard_count": 4,
+            "parallelization_factor": 2,
+            "batch_size": 100,
+            "retry_attempts": 5,
+            "record_duration": Duration.millis(50),
+        },
+        None,
+        {
+            "max_concurrent_invocations": 8,
+            "concurrency_formula": "4 shards x parallelization factor 2",
+            "per_key_records_per_second": 20,
+            "max_records_per_second": 160,
+            # min(1 h, (5 + 1) x (ceil(log2 100) + 1 = 8) x 20 s = 960 s)
+            "poison_stall_seconds": 960,
+        },
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def app() -> ConsumerApp:
     """One stack per case, holding a consumer of each class (id: the class name)."""
@@ -39,6 +73,7 @@ def app() -> ConsumerApp:
     targets = {stack: plain_alias(stack) for stack in (destroy, no_item_failures)}
     function = lambda_.Function(kinds, "Plain", **function_kwargs())
     alias = lambda_.Alias(kinds, "Live", alias_name="live", version=function.current_version)
+    capacity = app.stack("Capacity")
     canaried = worker(rollouts)
     at_once = SafeFunction(rollouts, "AtOnce", **function_kwargs(), rollout=Rollout.all_at_once())
     for cls in CONSUMER_CLASSES:
@@ -54,6 +89,9 @@ def app() -> ConsumerApp:
         cls(kinds, f"{name}ByVersion", consumer=function.current_version)
         cls(rollouts, f"{name}Canaried", consumer=canaried)
         cls(rollouts, f"{name}Direct", consumer=at_once)
+        arguments, reserved, _ = CAPACITY[cls]
+        target = plain_alias(capacity, f"{name}Function", reserved=reserved)
+        cls(capacity, name, consumer=target, **arguments)
     return app
 
 
@@ -78,6 +116,17 @@ def test_report_batch_item_failures_can_be_switched_off(app, cls):
     consumer = _built(app, "NoItemFailures", cls.__name__)
     mapping = app.resources("NoItemFailures")[logical_id(consumer.event_source_mapping)]
     assert "FunctionResponseTypes" not in mapping["Properties"]
+
+
+@_BY_CLASS
+def test_capacity_report(app, cls):
+    _, _, expected = CAPACITY[cls]
+    capacity = _built(app, "Capacity", cls.__name__).capacity
+    assert {key: getattr(capacity, key) for key in expected} == expected
+    infos = app.messages(
+        "Capacity", "info", f"max concurrency {expected['max_concurrent_invocations']}"
+    )
+    assert [info.id for info in infos] == [f"/Capacity/{cls.__name__}"]
 
 
 @_BY_CLASS
@@ -141,6 +190,26 @@ def test_gradual_rollout_warns_all_at_once_does_not(app, cls):
     warnings = app.warnings("Rollouts", "shifts gradually")
     ids = [w.id for w in warnings if w.id.startswith(f"/Rollouts/{cls.__name__}")]
     assert ids == [f"/Rollouts/{cls.__name__}Canaried"]
+
+
+#: Each consumer's alarms in order, and those that roll its SafeFunction back.
+ALARMS = {
+    FifoOrderedConsumer: (["FailedMessages", "StuckGroup"], {"FailedMessages"}),
+    KinesisOrderedConsumer: (["IteratorAge", "FailedRecords"], {"FailedRecords"}),
+}
+
+
+@_BY_CLASS
+def test_failures_reaching_the_dead_letter_queue_roll_the_release_back(app, cls):
+    consumer = _built(app, "Rollouts", f"{cls.__name__}Canaried")
+    safe_function = _built(app, "Rollouts", "Worker")
+    alarms, rollback = ALARMS[cls]
+    assert [alarm.node.id for alarm in consumer.alarms] == alarms
+    group = app.resources("Rollouts")[logical_id(safe_function.deployment_group)]
+    attached = group["Properties"]["AlarmConfiguration"]["Alarms"]
+    for alarm in consumer.alarms:
+        assert (alarm in safe_function.rollback_alarms) == (alarm.node.id in rollback)
+        assert ({"Name": {"Ref": logical_id(alarm)}} in attached) == (alarm.node.id in rollback)
 
 
 def test_imported_function_version_warns_that_its_timeout_is_unknown():
