@@ -1,11 +1,12 @@
-"""What every ordered consumer does alike: shared options, consumer kinds, existing sources."""
+"""What every ordered consumer does alike: shared options, capacity, consumer kinds, which
+alarms roll back, conflicts with an existing source."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from aws_cdk import CfnParameter, Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -23,6 +24,7 @@ from tests.construct.consumer_helpers import (
     CONSUMER_CLASSES,
     TIMEOUT_SECONDS,
     ConsumerApp,
+    number_parameter,
     plain_alias,
     worker,
 )
@@ -69,11 +71,10 @@ def app() -> ConsumerApp:
     """One stack per case, holding a consumer of each class (id: the class name)."""
     app = ConsumerApp()
     destroy, no_item_failures = app.stack("Destroy"), app.stack("NoItemFailures")
-    kinds, rollouts = app.stack("Kinds"), app.stack("Rollouts")
+    kinds, rollouts, capacity = app.stack("Kinds"), app.stack("Rollouts"), app.stack("Capacity")
     targets = {stack: plain_alias(stack) for stack in (destroy, no_item_failures)}
     function = lambda_.Function(kinds, "Plain", **function_kwargs())
     alias = lambda_.Alias(kinds, "Live", alias_name="live", version=function.current_version)
-    capacity = app.stack("Capacity")
     canaried = worker(rollouts)
     at_once = SafeFunction(rollouts, "AtOnce", **function_kwargs(), rollout=Rollout.all_at_once())
     for cls in CONSUMER_CLASSES:
@@ -139,7 +140,7 @@ def test_record_duration_defaults_to_timeout_over_batch_size(cls):
 @_BY_CLASS
 def test_record_duration_token_falls_back_to_the_default(cls):
     stack = new_stack()
-    token = Duration.seconds(CfnParameter(stack, "RecordSeconds", type="Number").value_as_number)
+    token = Duration.seconds(number_parameter(stack))
     consumer = cls(
         stack, "Consumer", consumer=plain_alias(stack), batch_size=10, record_duration=token
     )
