@@ -59,10 +59,16 @@ def is_unresolved(value: Any) -> bool:
 
 
 def seconds(value: Duration | None) -> float | None:
-    """Return the seconds of a resolved Duration; None for None or a token."""
+    """Return the seconds of a resolved Duration (fractions kept); None for None or a token.
+
+    Examples
+    --------
+    >>> seconds(Duration.minutes(2)), seconds(Duration.millis(250)), seconds(None)
+    (120.0, 0.25, None)
+    """
     if value is None or value.is_unresolved():
         return None
-    return float(value.to_seconds())
+    return float(value.to_seconds(integral=False))
 
 
 def function_timeout_seconds(timeout: Duration | None) -> float | None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token
 from aws_cdk import aws_lambda as lambda_
 
 from constructs_pkg import limits
 from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.release.alarms import ReleaseMetricFactory
 from constructs_pkg.release.safe_function import SafeFunction
+
+__all__ = ["Consumer", "ConsumerTarget", "describe_value", "resolve_consumer"]
 
 #: What ``consumer=`` accepts.
 Consumer = SafeFunction | lambda_.IAlias | lambda_.IVersion
@@ -32,6 +35,12 @@ class ConsumerTarget:
     #: Construct path of the releasable unit that owns the target: the SafeFunction for its
     #: alias, else the function of the alias/version.
     owner_path: str
+    #: Name of the function behind the target (a token is fine).
+    function_name: str
+    #: What the mapping invokes: the alias name, or the version number.
+    qualifier: str
+    #: The version the qualifier points at now (the qualifier itself for a version).
+    version: str
 
     @property
     def assumed_timeout_seconds(self) -> float:
@@ -40,6 +49,10 @@ class ConsumerTarget:
             return float(limits.LAMBDA_MAX_TIMEOUT_SECONDS)
         return self.timeout_seconds
 
+    def metrics(self, period: Duration) -> ReleaseMetricFactory:
+        """Lambda metrics of the invoked alias or version (``FunctionName`` + ``Resource``)."""
+        return ReleaseMetricFactory(self.function_name, self.qualifier, self.version, period)
+
 
 def resolve_consumer(consumer: Any, *, path: str) -> ConsumerTarget:
     """Return the alias or version to invoke; reject an unqualified function.
@@ -47,23 +60,25 @@ def resolve_consumer(consumer: Any, *, path: str) -> ConsumerTarget:
     An event source mapping on the unqualified function invokes ``$LATEST``: it bypasses
     the alias, so canaries, rollback alarms and rollbacks would not apply to it.
     """
+    safe: SafeFunction | None = None
     if isinstance(consumer, SafeFunction):
+        safe, alias = consumer, consumer.alias
         function: Any = consumer.function
-        target: lambda_.IFunction = consumer.alias
-        safe: SafeFunction | None = consumer
-        description = f"alias {consumer.alias.alias_name} of {consumer.node.path}"
+        target: lambda_.IFunction = alias
+        qualifier, version = alias.alias_name, alias.version.version
+        description = f"alias {alias.alias_name} of {consumer.node.path}"
     elif _is_alias(consumer):
-        function = consumer.version.lambda_
-        target, safe = consumer, None
+        function, target = consumer.version.lambda_, consumer
+        qualifier, version = consumer.alias_name, consumer.version.version
         description = f"alias {consumer.alias_name}"
     elif _is_version(consumer):
-        function = consumer.lambda_
-        target, safe = consumer, None
+        function, target = consumer.lambda_, consumer
+        qualifier = version = consumer.version
         description = "a published version"
     else:
         raise ConfigurationError(
             "consumer",
-            _name(consumer),
+            describe_value(consumer),
             "a SafeFunction, a lambda.IAlias or a lambda.IVersion",
             path=path,
             reason="An event source on the unqualified function invokes $LATEST and bypasses "
@@ -72,7 +87,24 @@ def resolve_consumer(consumer: Any, *, path: str) -> ConsumerTarget:
         )
     timeout, reserved = _function_settings(function)
     owner = safe if safe is not None else function
-    return ConsumerTarget(target, safe, timeout, reserved, description, owner.node.path)
+    return ConsumerTarget(
+        target=target,
+        safe_function=safe,
+        timeout_seconds=timeout,
+        reserved_concurrency=reserved,
+        description=description,
+        owner_path=owner.node.path,
+        function_name=function.function_name,
+        qualifier=qualifier,
+        version=version,
+    )
+
+
+def describe_value(value: Any) -> str:
+    """Show a construct (or any object) as error messages do: ``<Function Stack/Plain>``."""
+    node = getattr(value, "node", None)
+    kind = type(value).__name__
+    return f"<{kind} {node.path}>" if node is not None else f"<{kind}>"
 
 
 def _is_alias(value: Any) -> bool:
@@ -87,12 +119,6 @@ def _is_version(value: Any) -> bool:
     return isinstance(value, lambda_.Version) or (
         hasattr(value, "lambda_") and hasattr(value, "version") and hasattr(value, "grant_invoke")
     )
-
-
-def _name(value: Any) -> str:
-    node = getattr(value, "node", None)
-    kind = type(value).__name__
-    return f"<{kind} {node.path}>" if node is not None else f"<{kind}>"
 
 
 def _function_settings(function: Any) -> tuple[float | None, int | None]:

@@ -3,29 +3,54 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, Tokenization
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults, limits
-from constructs_pkg._validation import check_duration, check_number, is_unresolved, seconds
-from constructs_pkg.consumers._base import OrderedConsumerBase
+from constructs_pkg._validation import check_name, is_unresolved, seconds
+from constructs_pkg.consumers import _base as base
 from constructs_pkg.consumers._target import Consumer
-from constructs_pkg.consumers.capacity import fifo_capacity
+from constructs_pkg.consumers.capacity import ConsumerCapacity, fifo_capacity
 from constructs_pkg.runtime.env import QUEUE_URL_SUFFIX
 
 __all__ = ["FifoOrderedConsumer"]
 
-_FIFO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
+_FIFO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
+#: The visibility timeout SQS gives a queue created without one.
+_SQS_DEFAULT_VISIBILITY_SECONDS = 30.0
 
 
-class FifoOrderedConsumer(OrderedConsumerBase):
+class _QueueSettings(TypedDict):
+    """What shapes the queue this construct creates (each is an error with ``queue=``)."""
+
+    queue_name: str | None
+    max_receive_count: int | None
+    visibility_timeout: Duration | None
+    content_based_deduplication: bool | None
+    high_throughput: bool | None
+    dead_letter_queue: sqs.IQueue | None
+
+
+@dataclass(frozen=True)
+class _QueueFacts:
+    """What the rest of the construct needs to know of the queue, created or given.
+
+    None means unknown (an imported queue).
+    """
+
+    queue: sqs.IQueue
+    dead_letter_queue: sqs.IQueue | None
+    max_receive_count: int | None
+    visibility_timeout_seconds: float | None
+
+
+class FifoOrderedConsumer(base.OrderedConsumerBase):
     """An SQS FIFO queue, its event source mapping, FIFO dead-letter queue and alarms.
 
     Messages of one message group are processed in order, one batch at a time; different
@@ -64,17 +89,16 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         A FIFO queue for the created queue's redrive policy. Default: one is created.
     max_batching_window
         Not supported by Lambda for FIFO queues: any value above zero is an error.
-    report_batch_item_failures
-        Handlers report failed messages (see
-        ``constructs_pkg.runtime.batch.process_fifo_batch``). Default: True.
     stuck_group_age
         The stuck-group alarm fires when the oldest message is older than this.
         Default: 3x the visibility timeout.
-    record_duration
-        Expected processing time of one message, for the capacity report. Default: the
-        function timeout divided by ``batch_size``.
-    removal_policy
-        Of the created queues. Default: ``RemovalPolicy.RETAIN``.
+    **options
+        The options every ordered consumer takes (``OrderedConsumerOptions``):
+        ``report_batch_item_failures`` (default True; see
+        ``constructs_pkg.runtime.batch.process_fifo_batch``), ``record_duration`` (default:
+        the function timeout divided by ``batch_size``), ``removal_policy`` of the created
+        queues (default ``RemovalPolicy.RETAIN``), ``accepted_format_versions`` (default
+        ``(1,)``), ``env_prefix`` (default: the construct id in upper snake case).
 
     Examples
     --------
@@ -101,238 +125,146 @@ class FifoOrderedConsumer(OrderedConsumerBase):
         high_throughput: bool | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         max_batching_window: Duration | None = None,
-        report_batch_item_failures: bool = True,
         stuck_group_age: Duration | None = None,
-        record_duration: Duration | None = None,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-        accepted_format_versions: Sequence[int] = (1,),
-        env_prefix: str | None = None,
+        **options: Unpack[base.OrderedConsumerOptions],
     ) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            consumer=consumer,
-            accepted_format_versions=accepted_format_versions,
-            env_prefix=env_prefix,
+        created = _QueueSettings(
+            queue_name=queue_name,
+            max_receive_count=max_receive_count,
+            visibility_timeout=visibility_timeout,
+            content_based_deduplication=content_based_deduplication,
+            high_throughput=high_throughput,
+            dead_letter_queue=dead_letter_queue,
         )
-        path = self.node.path
-        timeout = self.consumer.timeout_seconds
-        # The visibility timeout this construct gives a queue it creates (6x the timeout).
-        derived_visibility = (
-            self.consumer.assumed_timeout_seconds * defaults.FIFO_VISIBILITY_TIMEOUT_FACTOR
+        mapping: base.MappingOptions = {
+            "batch_size": batch_size,
+            "max_concurrency": max_concurrency,
+        }
+        super().__init__(scope, construct_id, consumer, ("queue", queue), created, options)
+        self._validate(queue, created, mapping, max_batching_window, stuck_group_age)
+        facts = self._build_queue(created) if queue is None else self._inspect_existing(queue)
+        #: The FIFO queue the consumer reads.
+        self.queue: sqs.IQueue = facts.queue
+        #: The FIFO dead-letter queue (None only for an imported queue whose DLQ is unknown).
+        self.dead_letter_queue: sqs.IQueue | None = facts.dead_letter_queue
+        self._check_visibility(facts.visibility_timeout_seconds)
+        #: The event source mapping (invokes the alias / version).
+        self.event_source_mapping = self._build_mapping(
+            self.queue.queue_arn,
+            mapping,
+            [(self.queue.grant_consume_messages, "consume access to the queue")],
         )
+        self._build_alarms(self._alarm_specs(facts, stuck_group_age))
+        self._report_capacity(self._capacity_of(mapping, facts), self.queue)
+        self._warn_low_receive_count(facts.max_receive_count)
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def _validate(
+        self,
+        queue: sqs.IQueue | None,
+        created: _QueueSettings,
+        mapping: base.MappingOptions,
+        max_batching_window: Duration | None,
+        stuck_group_age: Duration | None,
+    ) -> None:
+        """Bounds and rules of the arguments, before anything is created."""
         if queue is not None:
-            self._reject_with_existing(
-                "queue",
-                queue_name=queue_name,
-                max_receive_count=max_receive_count,
-                visibility_timeout=visibility_timeout,
-                content_based_deduplication=content_based_deduplication,
-                high_throughput=high_throughput,
-                dead_letter_queue=dead_letter_queue,
-            )
-            if not is_unresolved(queue.fifo) and not queue.fifo:
-                self._fail(
-                    "queue", queue.node.path, "a FIFO queue (fifo=True, name ending in .fifo)"
-                )
-        check_number(
-            "batch_size",
-            batch_size,
-            minimum=1,
-            maximum=limits.FIFO_MAX_BATCH_SIZE,
-            whole=True,
-            path=path,
+            self._require_fifo("queue", queue, "a FIFO queue (fifo=True, name ending in .fifo)")
+        self._check_bounds(
+            base.WholeNumber(
+                "batch_size", mapping["batch_size"], 1, limits.FIFO_MAX_BATCH_SIZE, required=True
+            ),
+            base.WholeNumber(
+                "max_receive_count",
+                created["max_receive_count"],
+                1,
+                limits.SQS_MAX_RECEIVE_COUNT_LIMIT,
+            ),
+            base.WholeNumber(
+                "max_concurrency",
+                mapping["max_concurrency"],
+                limits.SQS_MIN_MAX_CONCURRENCY,
+                limits.SQS_MAX_MAX_CONCURRENCY,
+            ),
+            base.DurationRange(
+                "visibility_timeout",
+                created["visibility_timeout"],
+                minimum=0,
+                maximum=limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+            ),
+            base.DurationRange("stuck_group_age", stuck_group_age, minimum=60),
         )
-        if max_batching_window is not None and (
-            max_batching_window.is_unresolved() or max_batching_window.to_milliseconds() > 0
-        ):
+        window = max_batching_window
+        if window is not None and (window.is_unresolved() or window.to_milliseconds() > 0):
             self._fail(
                 "max_batching_window",
-                max_batching_window,
+                window,
                 "no batching window (Lambda does not support one for FIFO queues)",
             )
-        if (
-            queue_name is not None
-            and not is_unresolved(queue_name)
-            and not _FIFO_NAME.match(queue_name)
-        ):
-            self._fail(
+        if created["queue_name"] is not None:
+            check_name(
                 "queue_name",
-                queue_name,
+                created["queue_name"],
+                _FIFO_NAME,
                 "1-75 letters, digits, '-' or '_' followed by '.fifo'",
+                path=self.node.path,
             )
-        if max_receive_count is not None:
-            check_number(
-                "max_receive_count",
-                max_receive_count,
-                minimum=1,
-                maximum=limits.SQS_MAX_RECEIVE_COUNT_LIMIT,
-                whole=True,
-                path=path,
-            )
-        if max_concurrency is not None:
-            check_number(
-                "max_concurrency",
-                max_concurrency,
-                minimum=limits.SQS_MIN_MAX_CONCURRENCY,
-                maximum=limits.SQS_MAX_MAX_CONCURRENCY,
-                whole=True,
-                path=path,
-            )
-            reserved = self.consumer.reserved_concurrency
-            if (
-                reserved is not None
-                and not is_unresolved(max_concurrency)
-                and max_concurrency > reserved
-            ):
-                self._fail(
-                    "max_concurrency",
-                    max_concurrency,
-                    f"at most the function's reserved concurrency ({reserved})",
-                    reason="Above it Lambda throttles the invocations; each throttled receive "
-                    "counts towards max_receive_count and healthy messages reach the "
-                    "dead-letter queue.",
-                )
+        concurrency, reserved = mapping["max_concurrency"], self.consumer.reserved_concurrency
         if (
-            dead_letter_queue is not None
-            and not is_unresolved(dead_letter_queue.fifo)
-            and not dead_letter_queue.fifo
+            concurrency is not None
+            and reserved is not None
+            and not is_unresolved(concurrency)
+            and concurrency > reserved
         ):
             self._fail(
+                "max_concurrency",
+                concurrency,
+                f"at most the function's reserved concurrency ({reserved})",
+                reason="Above it Lambda throttles the invocations; each throttled receive "
+                "counts towards max_receive_count and healthy messages reach the "
+                "dead-letter queue.",
+            )
+        if created["dead_letter_queue"] is not None:
+            self._require_fifo(
                 "dead_letter_queue",
-                dead_letter_queue.node.path,
+                created["dead_letter_queue"],
                 "a FIFO queue (the dead-letter queue of a FIFO queue must be FIFO)",
             )
 
-        if queue is None:
-            visibility = visibility_timeout or Duration.seconds(derived_visibility)
-            check_duration(
-                "visibility_timeout",
-                visibility,
-                minimum_seconds=0,
-                maximum_seconds=limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
-                whole="seconds",
-                path=path,
-            )
-            receive_count: int | None = max_receive_count or defaults.FIFO_MAX_RECEIVE_COUNT
-            redrive_target: sqs.IQueue = dead_letter_queue or sqs.Queue(
-                self,
-                "DeadLetterQueue",
-                fifo=True,
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=Duration.days(defaults.DEAD_LETTER_RETENTION_DAYS),
-                removal_policy=removal_policy,
-            )
-            throughput: dict[str, Any] = (
-                {
-                    "deduplication_scope": sqs.DeduplicationScope.MESSAGE_GROUP,
-                    "fifo_throughput_limit": sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-                }
-                if high_throughput
-                else {}
-            )
-            queue = sqs.Queue(
-                self,
-                "Queue",
-                fifo=True,
-                queue_name=queue_name,
-                content_based_deduplication=(
-                    True if content_based_deduplication is None else content_based_deduplication
-                ),
-                visibility_timeout=visibility,
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=Duration.days(defaults.SOURCE_QUEUE_RETENTION_DAYS),
-                dead_letter_queue=sqs.DeadLetterQueue(
-                    max_receive_count=int(max_receive_count or defaults.FIFO_MAX_RECEIVE_COUNT),
-                    queue=redrive_target,
-                ),
-                removal_policy=removal_policy,
-                **throughput,
-            )
-            visibility_seconds = seconds(visibility)
-            dlq: sqs.IQueue | None = redrive_target
-        else:
-            dlq, receive_count, visibility_seconds = self._inspect_existing(queue)
-
-        #: The FIFO queue the consumer reads.
-        self.queue: sqs.IQueue = queue
-        #: The FIFO dead-letter queue (None only for an imported queue whose DLQ is unknown).
-        self.dead_letter_queue: sqs.IQueue | None = dlq
-        self._check_visibility(visibility_seconds, timeout)
-
-        #: The event source mapping (invokes the alias / version).
-        self.event_source_mapping = lambda_.EventSourceMapping(
+    def _build_queue(self, created: _QueueSettings) -> _QueueFacts:
+        """Create the FIFO queue and (unless given) its FIFO dead-letter queue."""
+        visibility = created["visibility_timeout"] or Duration.seconds(self._derived_visibility)
+        receive_count = created["max_receive_count"] or defaults.FIFO_MAX_RECEIVE_COUNT
+        dead_letter_queue = created["dead_letter_queue"] or self._build_dead_letter_queue(fifo=True)
+        throughput: dict[str, Any] = (
+            {
+                "deduplication_scope": sqs.DeduplicationScope.MESSAGE_GROUP,
+                "fifo_throughput_limit": sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+            }
+            if created["high_throughput"]
+            else {}
+        )
+        dedup = created["content_based_deduplication"]
+        queue = sqs.Queue(
             self,
-            "EventSourceMapping",
-            target=self.consumer.target,
-            event_source_arn=queue.queue_arn,
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-            report_batch_item_failures=report_batch_item_failures,
-        )
-        self._grant_consumer(queue.grant_consume_messages, "consume access to the queue")
-
-        if dlq is not None:
-            self._alarm(
-                "FailedMessages",
-                metric=cloudwatch.MathExpression(
-                    expression="DIFF(visible)",
-                    using_metrics={
-                        "visible": dlq.metric_approximate_number_of_messages_visible(
-                            period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
-                        )
-                    },
-                    label="Messages newly in the dead-letter queue",
-                    period=Duration.minutes(1),
-                ),
-                threshold=0,
-                rollback=True,
-                description="messages reached the dead-letter queue (their group's order is "
-                "broken). During a release this rolls the consumer back.",
-            )
-        if stuck_group_age is not None:
-            check_duration(
-                "stuck_group_age", stuck_group_age, minimum_seconds=60, whole="seconds", path=path
-            )
-        # Unknown visibility (imported queue): assume the one this construct would create.
-        assumed_visibility = visibility_seconds or derived_visibility
-        stuck_seconds = seconds(stuck_group_age) or (
-            assumed_visibility * defaults.STUCK_GROUP_VISIBILITY_TIMEOUTS
-        )
-        self._alarm(
-            "StuckGroup",
-            metric=queue.metric_approximate_age_of_oldest_message(
-                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
+            "Queue",
+            fifo=True,
+            queue_name=created["queue_name"],
+            content_based_deduplication=True if dedup is None else dedup,
+            visibility_timeout=visibility,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(defaults.SOURCE_QUEUE_RETENTION_DAYS),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=int(receive_count), queue=dead_letter_queue
             ),
-            threshold=stuck_seconds,
-            description=f"the oldest message waits more than {stuck_seconds:g} s: a message group "
-            "is stuck behind a failing message or the consumer falls behind.",
+            removal_policy=self._removal_policy,
+            **throughput,
         )
-        self._finish(
-            fifo_capacity(
-                max_concurrency=None if max_concurrency is None else int(max_concurrency),
-                reserved_concurrency=self.consumer.reserved_concurrency,
-                max_receive_count=receive_count,
-                visibility_timeout_seconds=visibility_seconds,
-                record_duration_seconds=self._record_duration(record_duration, int(batch_size)),
-            )
-        )
-        self._stamp_plan_metadata("sqs-fifo", self.queue.node.path)
-        if receive_count is not None and receive_count < defaults.FIFO_MIN_SAFE_RECEIVE_COUNT:
-            Annotations.of(self).add_warning_v2(
-                "constructs_pkg:low-receive-count",
-                f"max_receive_count is {receive_count}: throttled or timed-out receives count too, "
-                f"so healthy messages can reach the dead-letter queue. Use at least "
-                f"{defaults.FIFO_MIN_SAFE_RECEIVE_COUNT}.",
-            )
+        return _QueueFacts(queue, dead_letter_queue, receive_count, seconds(visibility))
 
-    # --- checks ----------------------------------------------------------------------------
-
-    def _inspect_existing(
-        self, queue: sqs.IQueue
-    ) -> tuple[sqs.IQueue | None, int | None, float | None]:
+    def _inspect_existing(self, queue: sqs.IQueue) -> _QueueFacts:
         """Dead-letter queue, receive count and visibility timeout of a queue passed in."""
         if not isinstance(queue, sqs.Queue):
             Annotations.of(self).add_warning_v2(
@@ -341,7 +273,7 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 "checked. Make sure it has a FIFO dead-letter queue and a visibility timeout of "
                 "at least 6x the function timeout.",
             )
-            return None, None, None
+            return _QueueFacts(queue, None, None, None)
         redrive = queue.dead_letter_queue
         if redrive is None:
             self._fail(
@@ -351,24 +283,23 @@ class FifoOrderedConsumer(OrderedConsumerBase):
                 reason="Without one a failing message is retried until it expires, blocking its "
                 "message group for the whole retention period.",
             )
-            raise AssertionError("unreachable")
-        if not is_unresolved(redrive.queue.fifo) and not redrive.queue.fifo:
-            self._fail(
-                "queue",
-                queue.node.path,
-                "a queue whose dead-letter queue is FIFO",
-            )
+        self._require_fifo(
+            "queue", redrive.queue, "a queue whose dead-letter queue is FIFO", shown=queue
+        )
         cfn: Any = queue.node.default_child
         visibility = getattr(cfn, "visibility_timeout", None)
+        visibility_seconds: float | None
         if visibility is None:
-            visibility_seconds: float | None = 30.0  # the SQS default
+            visibility_seconds = _SQS_DEFAULT_VISIBILITY_SECONDS
         elif is_unresolved(visibility):
             visibility_seconds = None
         else:
             visibility_seconds = float(visibility)
-        return redrive.queue, int(redrive.max_receive_count), visibility_seconds
+        return _QueueFacts(queue, redrive.queue, int(redrive.max_receive_count), visibility_seconds)
 
-    def _check_visibility(self, visibility: float | None, timeout: float | None) -> None:
+    def _check_visibility(self, visibility: float | None) -> None:
+        """At least the function timeout (error); at least 6x it (warning)."""
+        timeout = self.consumer.timeout_seconds
         if visibility is None or timeout is None:
             return
         if visibility < timeout:
@@ -383,10 +314,84 @@ class FifoOrderedConsumer(OrderedConsumerBase):
             Annotations.of(self).add_warning_v2(
                 "constructs_pkg:short-visibility-timeout",
                 f"The queue's visibility timeout ({visibility:g} s) is below {factor}x the "
-                f"function "
-                f"timeout ({timeout:g} s): a retried or throttled batch can become visible again "
-                "while it is still being processed.",
+                f"function timeout ({timeout:g} s): a retried or throttled batch can become "
+                "visible again while it is still being processed.",
             )
+
+    def _alarm_specs(
+        self, facts: _QueueFacts, stuck_group_age: Duration | None
+    ) -> list[base.AlarmSpec]:
+        """FailedMessages (rollback; needs a known DLQ) and StuckGroup."""
+        specs = []
+        dlq = facts.dead_letter_queue
+        if dlq is not None:
+            specs.append(
+                base.AlarmSpec(
+                    "FailedMessages",
+                    metric=cloudwatch.MathExpression(
+                        expression="DIFF(visible)",
+                        using_metrics={
+                            "visible": dlq.metric_approximate_number_of_messages_visible(
+                                period=base.METRIC_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                            )
+                        },
+                        label="Messages newly in the dead-letter queue",
+                        period=base.METRIC_PERIOD,
+                    ),
+                    threshold=0,
+                    rollback=True,
+                    description="messages reached the dead-letter queue (their group's order is "
+                    "broken). During a release this rolls the consumer back.",
+                )
+            )
+        stuck = _stuck_seconds(stuck_group_age, facts, self._derived_visibility)
+        specs.append(
+            base.AlarmSpec(
+                "StuckGroup",
+                metric=self.queue.metric_approximate_age_of_oldest_message(
+                    period=base.METRIC_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+                ),
+                threshold=stuck,
+                description=f"the oldest message waits more than {_seconds_text(stuck)} s: a "
+                "message group is stuck behind a failing message or the consumer falls behind.",
+            )
+        )
+        return specs
+
+    def _capacity_of(self, mapping: base.MappingOptions, facts: _QueueFacts) -> ConsumerCapacity:
+        concurrency = mapping["max_concurrency"]
+        return fifo_capacity(
+            max_concurrency=None if concurrency is None else int(concurrency),
+            reserved_concurrency=self.consumer.reserved_concurrency,
+            max_receive_count=facts.max_receive_count,
+            visibility_timeout_seconds=facts.visibility_timeout_seconds,
+            record_duration_seconds=self._record_seconds(mapping["batch_size"]),
+        )
+
+    def _warn_low_receive_count(self, receive_count: int | None) -> None:
+        if receive_count is not None and receive_count < defaults.FIFO_MIN_SAFE_RECEIVE_COUNT:
+            Annotations.of(self).add_warning_v2(
+                "constructs_pkg:low-receive-count",
+                f"max_receive_count is {receive_count}: throttled or timed-out receives count too, "
+                f"so healthy messages can reach the dead-letter queue. Use at least "
+                f"{defaults.FIFO_MIN_SAFE_RECEIVE_COUNT}.",
+            )
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @property
+    def _derived_visibility(self) -> float:
+        """The visibility timeout this construct gives a queue it creates (6x the timeout)."""
+        return self.consumer.assumed_timeout_seconds * defaults.FIFO_VISIBILITY_TIMEOUT_FACTOR
+
+    def _require_fifo(
+        self, argument: str, queue: sqs.IQueue, allowed: str, *, shown: sqs.IQueue | None = None
+    ) -> None:
+        """Fail unless ``queue`` is FIFO; the error shows ``shown`` (default: ``queue``)."""
+        if not queue.fifo:
+            self._fail(argument, (shown or queue).node.path, allowed)
+
+    # --- producers -----------------------------------------------------------------------------
 
     def grant_send(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to send messages to the queue."""
@@ -399,3 +404,23 @@ class FifoOrderedConsumer(OrderedConsumerBase):
 
     def _producer_target(self) -> tuple[str, str]:
         return QUEUE_URL_SUFFIX, self.queue.queue_url
+
+
+def _stuck_seconds(given: Duration | None, facts: _QueueFacts, derived: float) -> float:
+    """Threshold of StuckGroup: ``stuck_group_age`` (a token stays one), else 3x visibility.
+
+    An unknown visibility timeout (imported queue) is assumed to be the one this construct
+    would create.
+    """
+    if given is not None:
+        known = seconds(given)
+        return given.to_seconds() if known is None else known
+    visibility = facts.visibility_timeout_seconds or derived
+    return visibility * defaults.STUCK_GROUP_VISIBILITY_TIMEOUTS
+
+
+def _seconds_text(value: float) -> str:
+    """``600.0`` -> ``600``; a token number -> a string token of it (resolved at synth)."""
+    if is_unresolved(value):
+        return Tokenization.stringify_number(value)
+    return f"{value:g}"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
@@ -16,10 +16,10 @@ from constructs import Construct
 
 from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge
-from constructs_pkg._validation import check_duration, check_number, is_unresolved, seconds
-from constructs_pkg.consumers._base import OrderedConsumerBase
+from constructs_pkg._validation import is_unresolved, seconds
+from constructs_pkg.consumers import _base as base
 from constructs_pkg.consumers._target import Consumer
-from constructs_pkg.consumers.capacity import kinesis_capacity
+from constructs_pkg.consumers.capacity import ConsumerCapacity, kinesis_capacity
 from constructs_pkg.runtime.env import STREAM_NAME_SUFFIX
 
 __all__ = ["KinesisOrderedConsumer"]
@@ -27,7 +27,37 @@ __all__ = ["KinesisOrderedConsumer"]
 DEFAULT_MAX_RECORD_AGE = Duration.seconds(defaults.KINESIS_MAX_RECORD_AGE_SECONDS)
 
 
-class KinesisOrderedConsumer(OrderedConsumerBase):
+class _StreamSettings(TypedDict):
+    """What shapes the stream this construct creates (each is an error with ``stream=``)."""
+
+    shard_count: int | None
+    retention_period: Duration | None
+
+
+@dataclass(frozen=True)
+class _StreamFacts:
+    """Shard count and retention of the stream, created or given; None when unknown."""
+
+    shard_count: int | None
+    retention_seconds: float | None
+
+    @classmethod
+    def of(cls, stream: kinesis.IStream) -> _StreamFacts:
+        """Read a stream defined in this app; an imported one is unknown."""
+        cfn: Any = getattr(stream.node, "default_child", None)
+        if not isinstance(cfn, kinesis.CfnStream):
+            return cls(None, None)
+        shards = cfn.shard_count
+        hours = cfn.retention_period_hours
+        if hours is None:
+            hours = defaults.KINESIS_RETENTION_HOURS
+        return cls(
+            None if shards is None or is_unresolved(shards) else int(shards),
+            None if is_unresolved(hours) else float(hours) * 3600,
+        )
+
+
+class KinesisOrderedConsumer(base.OrderedConsumerBase):
     """A Kinesis stream, its event source mapping, failure destination and alarms.
 
     Records of one partition key are processed in order, one batch at a time per shard
@@ -64,9 +94,6 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         retention. Default: 1 hour. Retries and age cannot both be unbounded.
     bisect_batch_on_error
         Split a failing batch in two and retry the halves. Default: True.
-    report_batch_item_failures
-        Handlers report the first failed sequence number (see
-        ``constructs_pkg.runtime.batch.process_kinesis_batch``). Default: True.
     starting_position
         ``TRIM_HORIZON`` or ``LATEST``. Default: ``TRIM_HORIZON`` (nothing is skipped).
     tumbling_window
@@ -74,11 +101,13 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
     dead_letter_queue
         The on-failure destination: a *standard* SQS queue (Lambda does not send to FIFO
         queues). Default: one is created (SSE-SQS, 14 days retention, ``removal_policy``).
-    record_duration
-        Expected processing time of one record, for the capacity report. Default: the
-        function timeout divided by ``batch_size``.
-    removal_policy
-        Of the created stream and queue. Default: ``RemovalPolicy.RETAIN``.
+    **options
+        The options every ordered consumer takes (``OrderedConsumerOptions``):
+        ``report_batch_item_failures`` (default True; see
+        ``constructs_pkg.runtime.batch.process_kinesis_batch``), ``record_duration`` (default:
+        the function timeout divided by ``batch_size``), ``removal_policy`` of the created
+        stream and queue (default ``RemovalPolicy.RETAIN``), ``accepted_format_versions``
+        (default ``(1,)``), ``env_prefix`` (default: the construct id in upper snake case).
 
     Examples
     --------
@@ -105,72 +134,100 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         retry_attempts: int = defaults.KINESIS_RETRY_ATTEMPTS,
         max_record_age: Duration | None = DEFAULT_MAX_RECORD_AGE,
         bisect_batch_on_error: bool = True,
-        report_batch_item_failures: bool = True,
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         tumbling_window: Duration | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
-        record_duration: Duration | None = None,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-        accepted_format_versions: Sequence[int] = (1,),
-        env_prefix: str | None = None,
+        **options: Unpack[base.OrderedConsumerOptions],
     ) -> None:
-        super().__init__(
-            scope,
-            construct_id,
-            consumer=consumer,
-            accepted_format_versions=accepted_format_versions,
-            env_prefix=env_prefix,
+        created: _StreamSettings = {
+            "shard_count": shard_count,
+            "retention_period": retention_period,
+        }
+        mapping: base.MappingOptions = {
+            "batch_size": batch_size,
+            "parallelization_factor": parallelization_factor,
+            "max_batching_window": max_batching_window,
+            "retry_attempts": retry_attempts,
+            "max_record_age": max_record_age,
+            "bisect_batch_on_error": bisect_batch_on_error,
+            "starting_position": starting_position,
+            "tumbling_window": tumbling_window,
+        }
+        super().__init__(scope, construct_id, consumer, ("stream", stream), created, options)
+        self._validate(created, mapping, dead_letter_queue)
+        #: The stream (created unless ``stream=`` was given).
+        self.stream: kinesis.IStream = stream or self._build_stream(created)
+        facts = _StreamFacts.of(self.stream)
+        self._check_record_age(mapping, facts)
+        #: Where records that exhaust the retry/age budget go (a standard queue).
+        self.dead_letter_queue: sqs.IQueue = dead_letter_queue or self._build_failure_queue()
+        #: The event source mapping (invokes the alias / version).
+        self.event_source_mapping = self._build_mapping(
+            self.stream.stream_arn,
+            {**mapping, "on_failure": _QueueDestination(self.dead_letter_queue)},
+            [
+                (self.stream.grant_read, "read access to the stream"),
+                (
+                    self.dead_letter_queue.grant_send_messages,
+                    "sqs:SendMessage on the failure queue",
+                ),
+            ],
         )
-        path = self.node.path
-        if stream is not None:
-            self._reject_with_existing(
-                "stream", shard_count=shard_count, retention_period=retention_period
-            )
-        check_number(
-            "batch_size",
-            batch_size,
-            minimum=1,
-            maximum=limits.KINESIS_MAX_BATCH_SIZE,
-            whole=True,
-            path=path,
-        )
-        check_number(
-            "parallelization_factor",
-            parallelization_factor,
-            minimum=1,
-            maximum=limits.KINESIS_MAX_PARALLELIZATION_FACTOR,
-            whole=True,
-            path=path,
-        )
-        check_number(
-            "retry_attempts",
-            retry_attempts,
-            minimum=-1,
-            maximum=limits.KINESIS_MAX_RETRY_ATTEMPTS,
-            whole=True,
-            path=path,
-        )
-        if shard_count is not None:
-            check_number("shard_count", shard_count, minimum=1, whole=True, path=path)
-        if retention_period is not None:
-            check_duration(
+        self._build_alarms(self._alarm_specs(mapping, facts))
+        self._report_capacity(self._capacity_of(mapping, facts), self.stream)
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def _validate(
+        self, created: _StreamSettings, mapping: base.MappingOptions, dead_letter_queue: Any
+    ) -> None:
+        """Bounds and rules of the arguments, before anything is created."""
+        self._check_bounds(
+            base.WholeNumber(
+                "batch_size", mapping["batch_size"], 1, limits.KINESIS_MAX_BATCH_SIZE, required=True
+            ),
+            base.WholeNumber(
+                "parallelization_factor",
+                mapping["parallelization_factor"],
+                1,
+                limits.KINESIS_MAX_PARALLELIZATION_FACTOR,
+                required=True,
+            ),
+            base.WholeNumber(
+                "retry_attempts",
+                mapping["retry_attempts"],
+                -1,
+                limits.KINESIS_MAX_RETRY_ATTEMPTS,
+                required=True,
+            ),
+            base.WholeNumber("shard_count", created["shard_count"], 1),
+            base.DurationRange(
                 "retention_period",
-                retention_period,
-                minimum_seconds=limits.KINESIS_MIN_RETENTION_HOURS * 3600,
-                maximum_seconds=limits.KINESIS_MAX_RETENTION_HOURS * 3600,
+                created["retention_period"],
+                minimum=limits.KINESIS_MIN_RETENTION_HOURS * 3600,
+                maximum=limits.KINESIS_MAX_RETENTION_HOURS * 3600,
                 whole="hours",
-                path=path,
-            )
-        if max_record_age is not None:
-            check_duration(
+            ),
+            base.DurationRange(
                 "max_record_age",
-                max_record_age,
-                minimum_seconds=limits.KINESIS_MIN_RECORD_AGE_SECONDS,
-                maximum_seconds=limits.KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS,
-                whole="seconds",
-                path=path,
-            )
-        elif retry_attempts == -1:
+                mapping["max_record_age"],
+                minimum=limits.KINESIS_MIN_RECORD_AGE_SECONDS,
+                maximum=limits.KINESIS_MAX_RECORD_AGE_LIMIT_SECONDS,
+            ),
+            base.DurationRange(
+                "max_batching_window",
+                mapping["max_batching_window"],
+                minimum=0,
+                maximum=limits.KINESIS_MAX_BATCHING_WINDOW_SECONDS,
+            ),
+            base.DurationRange(
+                "tumbling_window",
+                mapping["tumbling_window"],
+                minimum=0,
+                maximum=limits.KINESIS_MAX_TUMBLING_WINDOW_SECONDS,
+            ),
+        )
+        if mapping["max_record_age"] is None and mapping["retry_attempts"] == -1:
             self._fail(
                 "retry_attempts",
                 -1,
@@ -178,29 +235,11 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 reason="With both unbounded a poison record blocks its shard until it expires "
                 "from the stream.",
             )
-        if max_batching_window is not None:
-            check_duration(
-                "max_batching_window",
-                max_batching_window,
-                minimum_seconds=0,
-                maximum_seconds=300,
-                whole="seconds",
-                path=path,
-            )
-        if tumbling_window is not None:
-            check_duration(
-                "tumbling_window",
-                tumbling_window,
-                minimum_seconds=0,
-                maximum_seconds=limits.KINESIS_MAX_TUMBLING_WINDOW_SECONDS,
-                whole="seconds",
-                path=path,
-            )
-        if starting_position not in (
+        if mapping["starting_position"] not in (
             lambda_.StartingPosition.TRIM_HORIZON,
             lambda_.StartingPosition.LATEST,
         ):
-            self._fail("starting_position", starting_position, "TRIM_HORIZON or LATEST")
+            self._fail("starting_position", mapping["starting_position"], "TRIM_HORIZON or LATEST")
         if dead_letter_queue is not None and dead_letter_queue.fifo:
             self._fail(
                 "dead_letter_queue",
@@ -210,101 +249,84 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
                 "a FIFO queue is rejected at deploy time.",
             )
 
-        #: The stream (created unless ``stream=`` was given).
-        self.stream: kinesis.IStream = stream or kinesis.Stream(
+    def _build_stream(self, created: _StreamSettings) -> kinesis.Stream:
+        """Create the stream: ``shard_count`` shards, ``retention_period``, KMS-managed key."""
+        return kinesis.Stream(
             self,
             "Stream",
-            shard_count=shard_count or defaults.KINESIS_SHARD_COUNT,
-            retention_period=retention_period or Duration.hours(defaults.KINESIS_RETENTION_HOURS),
+            shard_count=created["shard_count"] or defaults.KINESIS_SHARD_COUNT,
+            retention_period=created["retention_period"]
+            or Duration.hours(defaults.KINESIS_RETENTION_HOURS),
             encryption=kinesis.StreamEncryption.MANAGED,
-            removal_policy=removal_policy,
+            removal_policy=self._removal_policy,
         )
-        shards, retention_seconds = _stream_settings(self.stream)
-        age_seconds = seconds(max_record_age)
-        if (
-            age_seconds is not None
-            and retention_seconds is not None
-            and age_seconds > retention_seconds
-        ):
+
+    def _check_record_age(self, mapping: base.MappingOptions, facts: _StreamFacts) -> None:
+        """``max_record_age`` must fit in the stream's retention."""
+        age, retention = seconds(mapping["max_record_age"]), facts.retention_seconds
+        if age is not None and retention is not None and age > retention:
             self._fail(
                 "max_record_age",
-                max_record_age,
-                f"at most the stream retention ({retention_seconds / 3600:g} hours)",
+                mapping["max_record_age"],
+                f"at most the stream retention ({retention / 3600:g} hours)",
                 reason="Records expire from the stream before they could reach that age.",
             )
 
-        #: Where records that exhaust the retry/age budget go (a standard queue).
-        self.dead_letter_queue: sqs.IQueue = dead_letter_queue or sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(defaults.DEAD_LETTER_RETENTION_DAYS),
-            removal_policy=removal_policy,
+    def _build_failure_queue(self) -> sqs.Queue:
+        """Create the on-failure destination: a standard queue (Lambda cannot send to FIFO)."""
+        queue = self._build_dead_letter_queue(fifo=False)
+        acknowledge(
+            queue,
+            "AwsSolutions-SQS3",
+            "This queue is the dead-letter queue: the on-failure destination of the Kinesis "
+            "event source mapping.",
         )
-        if dead_letter_queue is None:
-            acknowledge(
-                self.dead_letter_queue,
-                "AwsSolutions-SQS3",
-                "This queue is the dead-letter queue: the on-failure destination of the Kinesis "
-                "event source mapping.",
+        return queue
+
+    def _alarm_specs(
+        self, mapping: base.MappingOptions, facts: _StreamFacts
+    ) -> list[base.AlarmSpec]:
+        """IteratorAge (needs a known age budget) and FailedRecords (rollback)."""
+        specs = []
+        budget = _age_budget(mapping, facts)
+        if budget is not None:
+            share = defaults.ITERATOR_AGE_ALARM_SHARE
+            specs.append(
+                base.AlarmSpec(
+                    "IteratorAge",
+                    metric=self._consumer_metric("IteratorAge", "Maximum"),
+                    threshold=budget * 1000 * share,
+                    evaluation_periods=defaults.ITERATOR_AGE_EVALUATION_PERIODS,
+                    description=f"records wait longer than {share:.0%} of their age budget: the "
+                    "consumer falls behind or a key is stuck.",
+                )
             )
-        #: The event source mapping (invokes the alias / version).
-        self.event_source_mapping = lambda_.EventSourceMapping(
-            self,
-            "EventSourceMapping",
-            target=self.consumer.target,
-            event_source_arn=self.stream.stream_arn,
-            batch_size=batch_size,
-            parallelization_factor=parallelization_factor,
-            max_batching_window=max_batching_window,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age,
-            bisect_batch_on_error=bisect_batch_on_error,
-            report_batch_item_failures=report_batch_item_failures,
-            starting_position=starting_position,
-            tumbling_window=tumbling_window,
-            on_failure=_QueueDestination(self.dead_letter_queue),
+        specs.append(
+            base.AlarmSpec(
+                "FailedRecords",
+                metric=self.dead_letter_queue.metric_number_of_messages_sent(
+                    period=base.METRIC_PERIOD, statistic=cloudwatch.Stats.SUM
+                ),
+                threshold=0,
+                rollback=True,
+                description="records exhausted their retries and went to the failure "
+                "destination. During a release this rolls the consumer back.",
+            )
         )
-        self._grant_consumer(self.stream.grant_read, "read access to the stream")
-        self._grant_consumer(
-            self.dead_letter_queue.grant_send_messages, "sqs:SendMessage on the failure queue"
+        return specs
+
+    def _capacity_of(self, mapping: base.MappingOptions, facts: _StreamFacts) -> ConsumerCapacity:
+        return kinesis_capacity(
+            shard_count=facts.shard_count,
+            parallelization_factor=int(mapping["parallelization_factor"]),
+            batch_size=int(mapping["batch_size"]),
+            retry_attempts=int(mapping["retry_attempts"]),
+            max_record_age_seconds=_age_budget(mapping, facts),
+            timeout_seconds=self.consumer.assumed_timeout_seconds,
+            record_duration_seconds=self._record_seconds(mapping["batch_size"]),
         )
 
-        budget = age_seconds if age_seconds is not None else retention_seconds
-        if budget is not None:
-            self._alarm(
-                "IteratorAge",
-                metric=self._lambda_metric("IteratorAge", "Maximum"),
-                threshold=budget * 1000 * defaults.ITERATOR_AGE_ALARM_SHARE,
-                evaluation_periods=defaults.ITERATOR_AGE_EVALUATION_PERIODS,
-                description=f"records wait longer than {defaults.ITERATOR_AGE_ALARM_SHARE:.0%} of "
-                "their age budget: the consumer falls behind or a key is stuck.",
-            )
-        self._alarm(
-            "FailedRecords",
-            metric=self.dead_letter_queue.metric_number_of_messages_sent(
-                period=Duration.minutes(1), statistic=cloudwatch.Stats.SUM
-            ),
-            threshold=0,
-            rollback=True,
-            description="records exhausted their retries and went to the failure destination. "
-            "During a release this rolls the consumer back.",
-        )
-        self._finish(
-            kinesis_capacity(
-                shard_count=shards,
-                parallelization_factor=int(parallelization_factor),
-                batch_size=int(batch_size),
-                retry_attempts=int(retry_attempts),
-                max_record_age_seconds=age_seconds
-                if age_seconds is not None
-                else retention_seconds,
-                timeout_seconds=self.consumer.assumed_timeout_seconds,
-                record_duration_seconds=self._record_duration(record_duration, int(batch_size)),
-            )
-        )
-        self._stamp_plan_metadata("kinesis", self.stream.node.path)
+    # --- producers -----------------------------------------------------------------------------
 
     def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to put records on the stream (``kinesis:PutRecord(s)`` and more)."""
@@ -319,9 +341,15 @@ class KinesisOrderedConsumer(OrderedConsumerBase):
         return STREAM_NAME_SUFFIX, self.stream.stream_name
 
 
+def _age_budget(mapping: base.MappingOptions, facts: _StreamFacts) -> float | None:
+    """How old a record can get: ``max_record_age``, else the stream's retention."""
+    age = seconds(mapping["max_record_age"])
+    return age if age is not None else facts.retention_seconds
+
+
 @jsii.implements(lambda_.IEventSourceDlq)
 class _QueueDestination:
-    """On-failure destination without an implicit grant (``_grant_consumer`` does it)."""
+    """On-failure destination without an implicit grant (``_build_mapping`` grants it)."""
 
     def __init__(self, queue: sqs.IQueue) -> None:
         self.queue = queue
@@ -330,17 +358,3 @@ class _QueueDestination:
         self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
     ) -> lambda_.DlqDestinationConfig:
         return lambda_.DlqDestinationConfig(destination=self.queue.queue_arn)
-
-
-def _stream_settings(stream: kinesis.IStream) -> tuple[int | None, float | None]:
-    """Shard count and retention (seconds) of a stream defined in this app, else None."""
-    cfn: Any = getattr(stream.node, "default_child", None)
-    if not isinstance(cfn, kinesis.CfnStream):
-        return None, None
-    shards = cfn.shard_count
-    hours = cfn.retention_period_hours
-    shards_known = None if shards is None or is_unresolved(shards) else int(shards)
-    if hours is None:
-        hours = defaults.KINESIS_RETENTION_HOURS
-    hours_known = None if is_unresolved(hours) else float(hours) * 3600
-    return shards_known, hours_known
