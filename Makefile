@@ -20,7 +20,7 @@ export NO_MKDOCS_2_WARNING := 1
 QUICKSTART := docs/examples/quickstart
 QUICKSTART_PY := $(QUICKSTART)/app.py $(QUICKSTART)/test_app.py $(QUICKSTART)/handler/orders.py
 
-.PHONY: synth plan rehearse test bench lint typecheck unit docs wheel wheel-test deps python-deps \
+.PHONY: synth plan rehearse test bench lint typecheck unit fuzz docs wheel wheel-test deps python-deps \
 	node-deps lock clean
 
 synth: deps
@@ -51,7 +51,7 @@ typecheck: python-deps
 	MYPYPATH=$(QUICKSTART) $(BIN)/mypy --explicit-package-bases $(QUICKSTART_PY)
 
 unit: python-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not long"
 
 # The docs site (mkdocs.yml) with every warning an error: a broken link or anchor, or an API
 # reference to a name that no longer exists, fails the build.
@@ -95,3 +95,9 @@ clean:
 # Benchmark (not a test): plain CDK vs FunctionFleet at N = 10, 40 and 500; see docs/performance.md.
 bench: python-deps
 	$(BIN)/python -m benchmarks.fleet_bench
+
+# Property tests with the long hypothesis profile (random seeds, many examples) and the
+# measurements too slow for `make test` (a 57 MB baseline plan). Prints hypothesis statistics.
+fuzz: python-deps
+	CONSTRUCTS_PKG_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -s -m "property or long" \
+		--hypothesis-show-statistics

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import tests.hypothesis_profiles  # noqa: F401 - registers and loads the hypothesis profile
+
 if TYPE_CHECKING:
     from aws_cdk import Stack
 
