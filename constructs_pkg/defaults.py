@@ -31,8 +31,6 @@ MIN_ERRORS: Final = 3
 ALARM_PERIOD_SECONDS: Final = 60
 ALARM_EVALUATION_PERIODS: Final = 1
 
-#: Smoke-test hooks get the target's timeout plus this margin (capped at the Lambda maximum).
-SMOKE_HOOK_TIMEOUT_MARGIN_SECONDS: Final = 60
 #: Memory of the smoke-test hook function.
 SMOKE_HOOK_MEMORY_MB: Final = 256
 #: Smoke payload and expectation travel in environment variables (4 KB in total per function),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -16,6 +16,7 @@ from constructs_pkg._validation import function_timeout_seconds
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.runtime_layer import runtime_code
 from constructs_pkg.runtime import env
+from constructs_pkg.runtime.smoke_hook import HookTiming
 
 __all__ = ["SmokeTest"]
 
@@ -88,19 +89,32 @@ class SmokeTest:
         target: lambda_.IVersion,
         target_timeout: Duration | None,
     ) -> lambda_.Function:
-        """Create the hook function that smoke-tests ``target`` and allow it to invoke it."""
+        """Create the hook function that smoke-tests ``target`` and allow it to invoke it.
+
+        The hook's timeout, how long it waits for ``target`` and how long it retries an
+        ``AccessDeniedException`` all derive from ``target_timeout``
+        (:class:`constructs_pkg.runtime.smoke_hook.HookTiming`), so the hook always has time
+        left to report; near Lambda's 900 s maximum the wait is capped (with a warning).
+        """
         # A token timeout is unknown here: size the hook for Lambda's default.
         target_seconds = int(
             function_timeout_seconds(target_timeout) or limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS
         )
-        hook_seconds = min(
-            target_seconds + defaults.SMOKE_HOOK_TIMEOUT_MARGIN_SECONDS,
-            limits.LAMBDA_MAX_TIMEOUT_SECONDS,
+        timing = HookTiming.for_target(
+            max(1, min(target_seconds, limits.LAMBDA_MAX_TIMEOUT_SECONDS))
         )
+        if not timing.waits_for_full_timeout:
+            Annotations.of(scope).add_warning_v2(
+                "constructs_pkg:smoke-hook-wait",
+                f"The smoke test waits at most {timing.invoke_read_timeout} s for the new "
+                f"version, whose timeout is {target_seconds} s: the hook cannot run longer than "
+                f"{timing.hook_seconds} s and must keep time to report to CodeDeploy. A smoke "
+                "payload that answers quickly avoids a false failure.",
+            )
         environment = {
             env.SMOKE_TARGET_ENV: target.function_arn,
             env.SMOKE_PAYLOAD_ENV: self.payload_json,
-            env.SMOKE_TARGET_TIMEOUT_ENV: str(target_seconds),
+            env.SMOKE_TARGET_TIMEOUT_ENV: str(timing.target_seconds),
         }
         if self.expect_json is not None:
             environment[env.SMOKE_EXPECT_ENV] = self.expect_json
@@ -110,7 +124,7 @@ class SmokeTest:
             code=runtime_code(),
             handler=HOOK_HANDLER,
             runtime=HOOK_RUNTIME,
-            timeout=Duration.seconds(hook_seconds),
+            timeout=Duration.seconds(timing.hook_seconds),
             memory_size=defaults.SMOKE_HOOK_MEMORY_MB,
             environment=environment,
             description=f"Smoke test of {scope.node.path} (CodeDeploy lifecycle hook)",
