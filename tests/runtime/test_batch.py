@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from constructs_pkg.runtime.batch import (
+    RecordHandlerError,
     decode_kinesis_data,
     process_fifo_batch,
     process_kinesis_batch,
@@ -246,3 +250,90 @@ def test_kinesis_all_good_and_decoding():
     records = _kinesis_records()
     assert process_kinesis_batch({"Records": records}, lambda r: None) == {"batchItemFailures": []}
     assert json.loads(decode_kinesis_data(records[0])) == {"key": "customer-a", "step": 1}
+
+
+# --- handlers whose body would not run ----------------------------------------------------
+
+
+async def _async_handler(record):
+    raise AssertionError("never awaited, never runs")
+
+
+def _generator_handler(record):
+    yield record
+
+
+async def _async_generator_handler(record):
+    yield record
+
+
+class _AsyncCallable:
+    async def __call__(self, record):
+        return None
+
+
+def _returns_a_coroutine(record):
+    return _async_handler(record)
+
+
+def _returns_a_generator(record):
+    return iter(_generator_handler(record))
+
+
+PROCESSORS = {
+    "fifo": (process_fifo_batch, _fifo_messages),
+    "kinesis": (process_kinesis_batch, _kinesis_records),
+}
+
+
+@pytest.mark.parametrize("processor", sorted(PROCESSORS))
+@pytest.mark.parametrize(
+    ("handler", "what"),
+    [
+        (_async_handler, "a coroutine function"),
+        (_async_generator_handler, "a coroutine function"),
+        (_AsyncCallable(), "a coroutine function"),
+        (_generator_handler, "a generator function"),
+    ],
+)
+def test_async_and_generator_handlers_are_rejected_before_any_record(processor, handler, what):
+    process, records = PROCESSORS[processor]
+    with pytest.raises(RecordHandlerError, match=f"is {what}: it is called once per record"):
+        process({"Records": records()}, handler)
+
+
+@pytest.mark.parametrize("processor", sorted(PROCESSORS))
+@pytest.mark.parametrize(
+    ("handler", "what"),
+    [(_returns_a_coroutine, "returning an awaitable"), (_returns_a_generator, "a generator")],
+)
+def test_handlers_returning_coroutines_or_generators_are_not_counted(processor, handler, what):
+    process, records = PROCESSORS[processor]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the coroutine is closed: no "never awaited"
+        with pytest.raises(RecordHandlerError, match=what):
+            process({"Records": records()}, handler)
+        gc.collect()
+
+
+def test_a_record_handler_error_is_a_type_error():
+    # Lambda sees a function error: the whole batch is retried, nothing is deleted.
+    assert issubclass(RecordHandlerError, TypeError)
+
+
+def test_wrapped_and_plain_callables_are_fine():
+    calls = []
+
+    @functools.wraps(lambda record: None)
+    def wrapped(record):
+        calls.append(record)
+
+    class Plain:
+        def __call__(self, record):
+            calls.append(record)
+
+    assert process_fifo_batch({"Records": _fifo_messages()}, wrapped) == {"batchItemFailures": []}
+    assert process_kinesis_batch({"Records": _kinesis_records()}, Plain()) == {
+        "batchItemFailures": []
+    }
+    assert len(calls) == len(GROUPS) + len(KEYS)
