@@ -6,15 +6,19 @@ sides import them from here, so they cannot drift apart. Standard library only.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 __all__ = [
+    "ENV_NAME_PATTERN",
     "FORMAT_VERSION_SUFFIX",
     "HANDLER_ENV",
     "LAMBDA_RESERVED_ENV",
     "QUEUE_URL_SUFFIX",
     "RECYCLE_ENV",
     "RELEASE_ID_ENV",
+    "RESERVED_ENV_NAMES",
+    "RESERVED_ENV_PREFIXES",
     "SECRETS_ENV",
     "SMOKE_EXPECT_ENV",
     "SMOKE_PAYLOAD_ENV",
@@ -25,6 +29,7 @@ __all__ = [
     "STICKY_FUNCTION_ENV",
     "STICKY_KEY_ENV",
     "STREAM_NAME_SUFFIX",
+    "env_name_problem",
 ]
 
 # --- FunctionFleet members (runtime.dispatch, runtime.secrets) ------------------------------
@@ -99,3 +104,58 @@ LAMBDA_RESERVED_ENV: Final = frozenset(
         "LAMBDA_RUNTIME_DIR",
     }
 )
+
+# --- What a variable set at run time may be called -----------------------------------------
+
+#: Lambda's pattern for environment variable names (CreateFunction ``Environment``).
+ENV_NAME_PATTERN: Final = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
+#: Prefixes Lambda reserves or uses for its own variables (``AWS_REGION``,
+#: ``AWS_LAMBDA_FUNCTION_NAME``, ``LAMBDA_TASK_ROOT``, ``_HANDLER``, ``_X_AMZN_TRACE_ID``...).
+RESERVED_ENV_PREFIXES: Final = ("AWS_", "LAMBDA_", "_")
+#: Names the runtime or the process depends on (Lambda sets most of them), and this
+#: library's own names: overwriting one changes how code is found, loaded or dispatched.
+RESERVED_ENV_NAMES: Final = frozenset(
+    {
+        "PATH",
+        "LD_LIBRARY_PATH",
+        "LD_PRELOAD",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONSTARTUP",
+        "NODE_PATH",
+        "NODE_OPTIONS",
+        "LANG",
+        "TZ",
+        "HOME",
+        "TMPDIR",
+        HANDLER_ENV,
+        SECRETS_ENV,
+        RELEASE_ID_ENV,
+        RECYCLE_ENV,
+    }
+)
+
+
+def env_name_problem(name: object) -> str | None:
+    """Say why ``name`` cannot be set at run time, or return None when it can.
+
+    Examples
+    --------
+    >>> env_name_problem("DB_PASSWORD") is None
+    True
+    >>> env_name_problem("AWS_REGION")
+    "'AWS_REGION' is reserved: names starting with AWS_, LAMBDA_ or _ belong to Lambda"
+    >>> env_name_problem("A=B")  # doctest: +ELLIPSIS
+    "'A=B' is not an environment variable name: expected a letter, then one or more ..."
+    """
+    if isinstance(name, str) and name.upper().startswith(RESERVED_ENV_PREFIXES):
+        prefixes = ", ".join(RESERVED_ENV_PREFIXES[:-1]) + f" or {RESERVED_ENV_PREFIXES[-1]}"
+        return f"{name!r} is reserved: names starting with {prefixes} belong to Lambda"
+    if not isinstance(name, str) or not ENV_NAME_PATTERN.fullmatch(name):
+        return (
+            f"{name!r} is not an environment variable name: expected a letter, then one or "
+            "more letters, digits or _"
+        )
+    if name.upper() in RESERVED_ENV_NAMES:
+        return f"{name!r} is reserved: the runtime or constructs_pkg depends on it"
+    return None
