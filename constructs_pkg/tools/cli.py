@@ -12,19 +12,22 @@ otherwise.
 
 ``constructs-pkg drain HANDLER (--events FILE | --queue-url URL) [--path DIR]...`` runs a
 handler locally on events in Lambda's shape (see :mod:`constructs_pkg.tools.drain`). The exit
-code is 1 when a record failed, 2 on a usage error, 0 otherwise.
+code is 1 when a record failed, a delete failed or the drain was stopped early, 2 on a usage
+error, 0 otherwise.
 
 ``constructs-pkg --version`` prints the version of the installed distribution.
 
-Usage errors are one line on stderr, never a traceback.
+Every usage error -- a bad argument, a malformed file or assembly, missing credentials -- is
+one line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import NoReturn
 
@@ -50,11 +53,30 @@ def version() -> str:
         return "unknown (not installed)"
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (and exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _whole_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """Return an argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            allowed = f"{low} to {high}" if high is not None else f"a whole number >= {low}"
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed: expected {allowed}")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,13 +133,24 @@ def _parser() -> argparse.ArgumentParser:
     source = drain.add_mutually_exclusive_group(required=True)
     source.add_argument("--events", help="JSON file: an event, events, or messages")
     source.add_argument("--queue-url", help="poll this SQS queue (boto3 credentials)")
-    drain.add_argument("--batch-size", type=int, default=10, help="messages per event (1-10)")
-    drain.add_argument("--max-batches", type=int, help="stop after this many batches")
-    drain.add_argument("--wait-seconds", type=int, default=1, help="long-poll wait (0-20)")
+    drain.add_argument(
+        "--batch-size", type=_whole_in(1, 10), default=10, help="messages per event (1-10)"
+    )
+    drain.add_argument("--max-batches", type=_whole_in(1), help="stop after this many batches")
+    drain.add_argument(
+        "--max-receives",
+        type=_whole_in(1),
+        help="receives of one message before the drain stops (default: the queue's "
+        "maxReceiveCount, else 3)",
+    )
+    drain.add_argument(
+        "--wait-seconds", type=_whole_in(0, 20), default=1, help="long-poll wait (0-20)"
+    )
     drain.add_argument(
         "--no-report-batch-item-failures",
         action="store_true",
-        help="any failure fails the whole batch (a mapping without ReportBatchItemFailures)",
+        help="a mapping without ReportBatchItemFailures: the response is ignored, only an "
+        "exception fails the batch",
     )
     drain.add_argument("--env", action="append", default=[], help="NAME=VALUE for the handler")
     return parser
@@ -125,7 +158,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error already printed on one line
+        return exit_.code if isinstance(exit_.code, int) else 2
     if args.command == "drain":
         return _drain(args)
     if args.command == "rehearse":
@@ -138,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError("--traffic needs --rehearse")
         plan = build_plan(assembly, baseline, rehearse_at=rates if args.rehearse else None)
     except (OSError, ValueError) as exc:
-        print(f"constructs-pkg plan: {exc}", file=sys.stderr)
+        print(f"constructs-pkg plan: {_one_line(exc)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(plan.to_json(), indent=2, sort_keys=True))
@@ -193,16 +229,20 @@ def _drain(args: argparse.Namespace) -> int:
 
     from constructs_pkg.tools import drain
 
+    report_failures = not args.no_report_batch_item_failures
     try:
         for pair in args.env:
             name, sep, value = pair.partition("=")
-            if not sep or not name:
-                raise ValueError(f"--env {pair!r}: expected NAME=VALUE")
+            if not sep or not _ENV_NAME.fullmatch(name) or "\0" in value:
+                raise drain.DrainError(f"--env {pair!r}: expected NAME=VALUE")
             os.environ[name] = value
         handler = drain.load_handler(args.handler, args.path or ["."])
         if args.events:
             report = drain.drain_events(
-                handler, drain.events_from_file(args.events, batch_size=args.batch_size)
+                handler,
+                drain.events_from_file(args.events, batch_size=args.batch_size),
+                max_batches=args.max_batches,
+                report_batch_item_failures=report_failures,
             )
         else:
             report = drain.drain_queue(
@@ -211,15 +251,25 @@ def _drain(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size,
                 wait_seconds=args.wait_seconds,
                 max_batches=args.max_batches,
-                report_batch_item_failures=not args.no_report_batch_item_failures,
+                max_receives=args.max_receives,
+                report_batch_item_failures=report_failures,
             )
-    except (OSError, ValueError, RuntimeError) as exc:
-        print(f"constructs-pkg drain: {exc}", file=sys.stderr)
+    except (OSError, ValueError) as exc:
+        print(f"constructs-pkg drain: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(report.render())
-    return 1 if report.failed else 0
+    return 0 if report.ok else 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:500]
 
 
 def entry_point() -> None:
     """Console-script entry (``constructs-pkg``)."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

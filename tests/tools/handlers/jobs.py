@@ -1,4 +1,4 @@
-"""A FIFO job handler for drain tests: fails on a body containing "poison"."""
+"""FIFO job handlers for drain tests: ``work`` fails on a body containing "poison"."""
 
 from __future__ import annotations
 
@@ -27,3 +27,15 @@ def crash(event: dict[str, Any], context: Any) -> None:
 
 def bad_identifier(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"batchItemFailures": [{"itemIdentifier": "not-in-this-batch"}]}
+
+
+def says_ok(event: dict[str, Any], context: Any) -> str:
+    """A response Lambda cannot read as a batch response: the whole batch fails."""
+    for record in event["Records"]:
+        SEEN.append(record["body"])
+    return "ok"
+
+
+async def coroutine(event: dict[str, Any], context: Any) -> None:
+    """Lambda's Python runtime cannot serialize the coroutine: a function error."""
+    SEEN.append("never runs")
