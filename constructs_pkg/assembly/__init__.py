@@ -6,16 +6,21 @@ Everything here reads files and JSON only and never imports aws_cdk.
 from constructs_pkg.assembly.cloud_assembly import (
     Assembly,
     FoundRecord,
+    check_template,
     find_records,
     load_assembly,
 )
+from constructs_pkg.assembly.files import AssemblyError, read_json
 from constructs_pkg.assembly.model import (
     RETAINING_POLICIES,
     STATEFUL_TYPES,
     FunctionRef,
     Resource,
     TemplateSet,
+    alternatives,
     direct_refs,
+    items,
+    mapping,
 )
 from constructs_pkg.assembly.nested import nested_templates
 from constructs_pkg.assembly.records import (
@@ -38,6 +43,7 @@ __all__ = [
     "RETAINING_POLICIES",
     "STATEFUL_TYPES",
     "Assembly",
+    "AssemblyError",
     "ConsumerCapacity",
     "ConsumerRecord",
     "FleetMemberRecord",
@@ -49,8 +55,13 @@ __all__ = [
     "Resource",
     "RolloutRecord",
     "TemplateSet",
+    "alternatives",
+    "check_template",
     "direct_refs",
     "find_records",
+    "items",
     "load_assembly",
+    "mapping",
     "nested_templates",
+    "read_json",
 ]

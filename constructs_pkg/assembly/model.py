@@ -3,6 +3,13 @@
 Rules see what CloudFormation will see: resources by logical id, with ``Ref`` and
 ``Fn::GetAtt`` resolved to the resources they point at, and function references
 classified as *unqualified* (``$LATEST``) or *qualified* (an alias or a version).
+
+Valid CloudFormation puts intrinsics almost anywhere: an ``Fn::If`` where a list or an
+object is expected, an ``Fn::Join`` with the wrong arity, a property that is a string where
+the rules expect an object. The accessors here (:func:`mapping`, :func:`items`,
+:func:`alternatives`) never raise on such values; they read what can be read and skip the
+rest, so a rule never crashes ``cdk synth``. Everything is linear in the template size
+(no recursion: nesting depth is no limit).
 """
 
 from __future__ import annotations
@@ -10,6 +17,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+__all__ = [
+    "RETAINING_POLICIES",
+    "STATEFUL_TYPES",
+    "FunctionRef",
+    "Resource",
+    "TemplateSet",
+    "alternatives",
+    "direct_refs",
+    "items",
+    "mapping",
+]
+
+_EMPTY: Mapping[str, Any] = {}
 
 #: Resource types that hold data and must survive a stack deletion or replacement.
 STATEFUL_TYPES = (
@@ -34,13 +55,14 @@ class Resource:
 
     @property
     def properties(self) -> Mapping[str, Any]:
-        """The resource's ``Properties`` (empty when absent)."""
-        return self.body.get("Properties", {}) or {}
+        """The resource's ``Properties`` (empty when absent or not an object)."""
+        return mapping(self.body.get("Properties"))
 
     @property
     def construct_path(self) -> str | None:
         """``aws:cdk:path`` metadata, when the template has it."""
-        return (self.body.get("Metadata") or {}).get("aws:cdk:path")
+        path = mapping(self.body.get("Metadata")).get("aws:cdk:path")
+        return path if isinstance(path, str) else None
 
 
 @dataclass(frozen=True)
@@ -60,11 +82,13 @@ class TemplateSet:
 
     def __post_init__(self) -> None:
         self._resources: dict[tuple[str, str], Resource] = {}
+        self._aliases: dict[tuple[str, str], list[Resource]] | None = None
         for stack, template in self.templates.items():
-            for logical_id, body in (template.get("Resources") or {}).items():
-                self._resources[(stack, logical_id)] = Resource(
-                    stack, logical_id, str(body.get("Type")), body, self.paths.get(stack)
-                )
+            for logical_id, body in mapping(mapping(template).get("Resources")).items():
+                if isinstance(body, Mapping):
+                    self._resources[(stack, str(logical_id))] = Resource(
+                        stack, str(logical_id), str(body.get("Type")), body, self.paths.get(stack)
+                    )
 
     def resources(self, *types: str) -> Iterator[Resource]:
         """Every resource, or those of the given types, in template order."""
@@ -97,40 +121,100 @@ class TemplateSet:
         return FunctionRef(target.logical_id, _has_qualifier_suffix(value))
 
     def aliases_of(self, stack: str, function: str) -> list[Resource]:
-        """Every alias of the function ``function``."""
-        return [
-            alias
-            for alias in self.resources("AWS::Lambda::Alias")
-            if alias.stack == stack
-            and (ref := self.referenced(stack, alias.properties.get("FunctionName"))) is not None
-            and ref.logical_id == function
-        ]
+        """Every alias of the function ``function`` (indexed once, on first use)."""
+        if self._aliases is None:
+            self._aliases = {}
+            for alias in self.resources("AWS::Lambda::Alias"):
+                ref = self.referenced(alias.stack, alias.properties.get("FunctionName"))
+                if ref is not None:
+                    self._aliases.setdefault((alias.stack, ref.logical_id), []).append(alias)
+        return list(self._aliases.get((stack, function), ()))
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is an object, else an empty one (an intrinsic list, a string, ...).
+
+    Examples
+    --------
+    >>> mapping({"a": 1}), mapping("text"), mapping(None)
+    ({'a': 1}, {}, {})
+    """
+    return value if isinstance(value, Mapping) else _EMPTY
+
+
+def alternatives(value: Any) -> list[Any]:
+    """Return the values ``value`` can take: both branches of each ``Fn::If``, else itself.
+
+    ``AWS::NoValue`` branches (``{"Ref": "AWS::NoValue"}``) are left out.
+
+    Examples
+    --------
+    >>> alternatives({"Fn::If": ["Prod", 1, {"Fn::If": ["Big", 2, 3]}]})
+    [1, 2, 3]
+    >>> alternatives({"Fn::If": ["Prod", 1, {"Ref": "AWS::NoValue"}]})
+    [1]
+    """
+    found: list[Any] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        condition = item.get("Fn::If") if isinstance(item, Mapping) and len(item) == 1 else None
+        if isinstance(condition, list) and len(condition) == 3:
+            stack.extend(reversed(condition[1:]))
+        elif not (isinstance(item, Mapping) and item.get("Ref") == "AWS::NoValue"):
+            found.append(item)
+    return found
+
+
+def items(value: Any) -> list[Any]:
+    """Return the elements of a list property, through ``Fn::If`` (both branches).
+
+    Examples
+    --------
+    >>> items([{"Arn": "a"}]), items({"Fn::If": ["C", [1], [2, 3]]}), items("text")
+    ([{'Arn': 'a'}], [1, 2, 3], [])
+    """
+    found: list[Any] = []
+    for candidate in alternatives(value):
+        if isinstance(candidate, list):
+            for element in candidate:
+                found.extend(alternatives(element))
+    return found
 
 
 def direct_refs(value: Any) -> Iterator[str]:
-    """Logical ids named by Ref / GetAtt anywhere in ``value`` (depth first, in order)."""
-    if isinstance(value, Mapping):
-        if "Ref" in value and isinstance(value["Ref"], str):
-            yield value["Ref"]
-        elif "Fn::GetAtt" in value:
-            attribute = value["Fn::GetAtt"]
-            if isinstance(attribute, list) and attribute:
-                yield str(attribute[0])
-            elif isinstance(attribute, str):
-                yield attribute.split(".")[0]
-        else:
-            for item in value.values():
-                yield from direct_refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from direct_refs(item)
+    """Logical ids named by Ref / GetAtt anywhere in ``value`` (depth first, in order).
+
+    Examples
+    --------
+    >>> list(direct_refs({"Fn::Join": ["", [{"Ref": "A"}, ":", {"Fn::GetAtt": ["B", "Arn"]}]]}))
+    ['A', 'B']
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            ref = item.get("Ref")
+            if isinstance(ref, str):
+                yield ref
+            elif "Fn::GetAtt" in item:
+                attribute = item["Fn::GetAtt"]
+                if isinstance(attribute, list) and attribute and isinstance(attribute[0], str):
+                    yield attribute[0]
+                elif isinstance(attribute, str):
+                    yield attribute.split(".")[0]
+            else:
+                stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
 
 
 def _has_qualifier_suffix(value: Any) -> bool:
     """``Fn::Join`` of a function name/ARN followed by ``:<qualifier>`` (CDK's alias form)."""
-    if not (isinstance(value, Mapping) and "Fn::Join" in value):
+    join = value.get("Fn::Join") if isinstance(value, Mapping) else None
+    if not (isinstance(join, list) and len(join) == 2 and isinstance(join[1], list)):
         return False
-    _, parts = value["Fn::Join"]
+    parts = join[1]
     for index, part in enumerate(parts):
         if isinstance(part, Mapping) and (
             "Ref" in part or "Fn::GetAtt" in part or "Fn::Select" in part

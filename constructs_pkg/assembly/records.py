@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 import types
 import typing
 from dataclasses import dataclass
@@ -80,7 +81,10 @@ class Record:
         for f in dataclasses.fields(cls):
             raw = data.get(f.name)
             values[f.name] = _load(hints[f.name], raw, f"{where}.{f.name}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except RecordError as exc:
+            raise RecordError(f"{where}: {exc}") from None
 
 
 def _dump(value: Any) -> Any:
@@ -115,7 +119,7 @@ def _load(hint: Any, raw: Any, where: str) -> Any:
             raise RecordError(f"{where}: expected a whole number, got {_kind(raw)}")
         return int(raw)
     if hint is float:
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not _finite(raw):
             raise RecordError(f"{where}: expected a number, got {_kind(raw)}")
         return float(raw)
     if hint is str:
@@ -126,11 +130,20 @@ def _load(hint: Any, raw: Any, where: str) -> Any:
 
 
 def _whole(value: float) -> bool:
-    return math.isfinite(value) and float(value).is_integer()
+    if isinstance(value, int):
+        return True
+    return math.isfinite(value) and value.is_integer()
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def _kind(raw: Any) -> str:
-    return "nothing" if raw is None else f"{type(raw).__name__} {str(raw)[:40]!r}"
+    return "nothing" if raw is None else f"{type(raw).__name__} {reprlib.repr(raw)[:40]}"
 
 
 # --- releases ----------------------------------------------------------------------------------
@@ -145,6 +158,13 @@ class RolloutRecord(Record):
     interval_minutes: int
     description: str
     timeline: tuple[tuple[int, ...], ...]
+
+    def __post_init__(self) -> None:
+        for index, step in enumerate(self.timeline):
+            if len(step) != 2:
+                raise RecordError(
+                    f"timeline[{index}]: expected [minute, percent], got {len(step)} numbers"
+                )
 
 
 @dataclass(frozen=True)

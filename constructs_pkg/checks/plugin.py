@@ -132,7 +132,7 @@ class DeploymentSafetyChecks:
             # CDK hands plugins the top-level templates only: follow nested stacks.
             directory = Path(entry.template_path).parent
             for nested_name, nested_path, nested in nested_templates(
-                name, templates[name], directory
+                name, templates[name], directory, template_path=entry.template_path
             ):
                 templates[nested_name] = nested
                 paths[nested_name] = str(nested_path)

@@ -27,6 +27,7 @@ from constructs_pkg.assembly import (
     direct_refs,
     find_records,
     load_assembly,
+    mapping,
 )
 
 __all__ = [
@@ -274,26 +275,38 @@ def build_plan(
 
 
 def _decommission_hazards(assembly: Assembly, baseline: Assembly) -> list[Hazard]:
-    hazards = []
+    """Stateful resources removed while the baseline's functions still use them.
+
+    Linear in the size of the templates: each user resource of the baseline is scanned
+    for references once, whatever the number of removed resources.
+    """
     old = TemplateSet(baseline.templates)
+    removed = []
     for resource in old.resources(*STATEFUL_TYPES):
-        current = assembly.templates.get(resource.stack, {}).get("Resources", {})
-        if resource.logical_id in current:
-            continue
-        users = sorted(
-            user.logical_id
-            for user in old.resources(*_USER_TYPES)
-            if user.stack == resource.stack and resource.logical_id in set(direct_refs(user.body))
-        )
-        if users:
+        current = mapping(mapping(assembly.templates.get(resource.stack)).get("Resources"))
+        if resource.logical_id not in current:
+            removed.append(resource)
+    if not removed:
+        return []
+    wanted = {(resource.stack, resource.logical_id) for resource in removed}
+    users: dict[tuple[str, str], set[str]] = {}
+    for user in old.resources(*_USER_TYPES):
+        for logical_id in set(direct_refs(user.body)):
+            if (user.stack, logical_id) in wanted:
+                users.setdefault((user.stack, logical_id), set()).add(user.logical_id)
+    hazards = []
+    for resource in removed:
+        names = sorted(users.get((resource.stack, resource.logical_id), ()))
+        if names:
             policy = resource.body.get("DeletionPolicy", "Delete")
+            policy = policy if isinstance(policy, str) else "computed"
             hazards.append(
                 Hazard(
                     "decommission",
                     resource.stack,
                     resource.logical_id,
                     f"{resource.type} {resource.logical_id} is removed (DeletionPolicy {policy}) "
-                    f"while the baseline still uses it from {', '.join(users)}: old code runs "
+                    f"while the baseline still uses it from {', '.join(names)}: old code runs "
                     "until its alias shifts, so remove the reference in one release and the "
                     "resource in a later one.",
                 )
