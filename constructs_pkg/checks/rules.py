@@ -1,12 +1,18 @@
 """The deployment-safety rules. Each has a stable id, a severity, why it matters and a fix.
 
 Every rule is a function ``(TemplateSet, CheckOptions) -> Iterable[Finding]`` registered
-in :data:`RULES`; ``docs/safety-checks.md`` documents each one.
+in :data:`RULES`; ``docs/safety-checks.md`` documents each one. Rules read properties only
+through :func:`~constructs_pkg.assembly.model.mapping` / ``items`` / ``alternatives``, so
+valid CloudFormation with intrinsics in unexpected places (an ``Fn::If`` for a list, a
+string where an object is usual) never crashes a synth: an ``Fn::If`` is checked in both
+branches, a value that cannot be read is skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import json
+import reprlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,7 +22,19 @@ from constructs_pkg.assembly.model import (
     STATEFUL_TYPES,
     Resource,
     TemplateSet,
+    alternatives,
+    items,
+    mapping,
 )
+
+__all__ = [
+    "ASYNC_PRINCIPALS",
+    "PLUGIN_NAME",
+    "RULES",
+    "CheckOptions",
+    "Finding",
+    "Rule",
+]
 
 Severity = Literal["error", "warning"]
 PLUGIN_NAME = "DeploymentSafety"
@@ -111,10 +129,10 @@ Hit = tuple[Resource, str, str]
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _mapping_source(templates: TemplateSet, mapping: Resource) -> tuple[str, Resource | None]:
+def _mapping_source(templates: TemplateSet, esm: Resource) -> tuple[str, Resource | None]:
     """Kind of an event source mapping's source (sqs/kinesis/dynamodb/other) and its resource."""
-    arn = mapping.properties.get("EventSourceArn")
-    source = templates.referenced(mapping.stack, arn)
+    arn = esm.properties.get("EventSourceArn")
+    source = templates.referenced(esm.stack, arn)
     if source is not None:
         kind = {
             "AWS::SQS::Queue": "sqs",
@@ -123,11 +141,31 @@ def _mapping_source(templates: TemplateSet, mapping: Resource) -> tuple[str, Res
             "AWS::Kinesis::StreamConsumer": "kinesis",
         }.get(source.type, "other")
         return kind, source
-    text = str(arn)
+    text = " ".join(_strings(arn))
     for service in ("sqs", "kinesis", "dynamodb"):
         if f":{service}:" in text:
             return service, None
     return "other", None
+
+
+def _strings(value: Any, limit: int = 100) -> list[str]:
+    """Return the first ``limit`` strings inside a value (iteratively: any depth)."""
+    found: list[str] = []
+    stack = [value]
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
+
+
+def _show(value: Any) -> str:
+    """Show a property value in a message: a string as it is, anything else abbreviated."""
+    return value if isinstance(value, str) else reprlib.repr(value)
 
 
 def _function_of(templates: TemplateSet, stack: str, value: Any) -> Resource | None:
@@ -138,14 +176,53 @@ def _function_of(templates: TemplateSet, stack: str, value: Any) -> Resource | N
 def _timeout(function: Resource | None) -> float | None:
     if function is None:
         return None
-    value = function.properties.get("Timeout", limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
-    return float(value) if isinstance(value, int | float) else None
+    return _number(function.properties.get("Timeout"), limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
 
 
 def _number(value: Any, default: float) -> float | None:
+    """Read a number property (CloudFormation also takes numeric strings); None if unknown."""
     if value is None:
         return default
-    return float(value) if isinstance(value, int | float) else None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _flag(value: Any) -> bool | None:
+    """Read a boolean property (CloudFormation also takes "true" / "false"); None: unknown."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _maybe_empty(value: Any) -> bool:
+    """Tell whether a branch of a list property is absent or empty (intrinsics are not)."""
+    return any(
+        branch is None or branch == [] or branch == "" for branch in alternatives(value)
+    ) or not alternatives(value)
+
+
+def _contains(value: Any, wanted: str) -> bool:
+    """``wanted`` is one of the values of a list property (through ``Fn::If``: any branch)."""
+    return wanted in [item for item in items(value) if isinstance(item, str)]
+
+
+def _json_object(value: Any) -> Any:
+    """Read a JSON-typed property given as an object or as a JSON string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -163,13 +240,13 @@ def _unqualified_invoke(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit
         for resource in templates.resources(resource_type):
             value: Any = resource.properties
             for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
+                value = mapping(value).get(key)
             ref = templates.function_ref(resource.stack, value)
             if ref is None or ref.qualified:
                 continue
             aliases = templates.aliases_of(resource.stack, ref.function)
             if aliases:
-                names = ", ".join(str(a.properties.get("Name")) for a in aliases)
+                names = ", ".join(_show(a.properties.get("Name")) for a in aliases)
                 yield (
                     resource,
                     f"this {what} targets {ref.function} unqualified ($LATEST) although it is "
@@ -177,8 +254,8 @@ def _unqualified_invoke(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit
                     "Properties." + ".".join(path),
                 )
     for rule in templates.resources("AWS::Events::Rule"):
-        for index, target in enumerate(rule.properties.get("Targets") or []):
-            ref = templates.function_ref(rule.stack, target.get("Arn"))
+        for index, target in enumerate(items(rule.properties.get("Targets"))):
+            ref = templates.function_ref(rule.stack, mapping(target).get("Arn"))
             if (
                 ref is not None
                 and not ref.qualified
@@ -194,11 +271,11 @@ def _unqualified_invoke(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit
 
 def _alias_without_group(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
     for alias in templates.resources("AWS::Lambda::Alias"):
-        if "CodeDeployLambdaAliasUpdate" not in (alias.body.get("UpdatePolicy") or {}):
+        if "CodeDeployLambdaAliasUpdate" not in mapping(alias.body.get("UpdatePolicy")):
             yield (
                 alias,
-                f"alias {alias.properties.get('Name')} is switched to each new version at once "
-                "by CloudFormation, with no CodeDeploy rollout or rollback.",
+                f"alias {_show(alias.properties.get('Name'))} is switched to each new version "
+                "at once by CloudFormation, with no CodeDeploy rollout or rollback.",
                 "UpdatePolicy",
             )
 
@@ -212,8 +289,12 @@ def _lambda_groups(templates: TemplateSet) -> Iterator[Resource]:
 
 def _group_without_alarms(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
     for group in _lambda_groups(templates):
-        config = group.properties.get("AlarmConfiguration") or {}
-        if not config.get("Alarms") or config.get("Enabled") is False:
+        configs = alternatives(group.properties.get("AlarmConfiguration")) or [None]
+        if any(
+            _maybe_empty(mapping(config).get("Alarms"))
+            or _flag(mapping(config).get("Enabled")) is False
+            for config in configs
+        ):
             yield (
                 group,
                 "the deployment group has no enabled alarms: a failing new version is shifted "
@@ -224,9 +305,12 @@ def _group_without_alarms(templates: TemplateSet, _: CheckOptions) -> Iterator[H
 
 def _no_rollback_on_alarm(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
     for group in _lambda_groups(templates):
-        config = group.properties.get("AutoRollbackConfiguration") or {}
-        events = config.get("Events") or []
-        if config.get("Enabled") is not True or "DEPLOYMENT_STOP_ON_ALARM" not in events:
+        configs = alternatives(group.properties.get("AutoRollbackConfiguration")) or [None]
+        if any(
+            _flag(mapping(config).get("Enabled")) is not True
+            or not _contains(mapping(config).get("Events"), "DEPLOYMENT_STOP_ON_ALARM")
+            for config in configs
+        ):
             yield (
                 group,
                 "an alarm stops the deployment but does not roll it back: the alias stays "
@@ -236,19 +320,17 @@ def _no_rollback_on_alarm(templates: TemplateSet, _: CheckOptions) -> Iterator[H
 
 
 def _sqs_mappings(templates: TemplateSet) -> Iterator[tuple[Resource, Resource | None]]:
-    for mapping in templates.resources("AWS::Lambda::EventSourceMapping"):
-        kind, source = _mapping_source(templates, mapping)
+    for esm in templates.resources("AWS::Lambda::EventSourceMapping"):
+        kind, source = _mapping_source(templates, esm)
         if kind == "sqs":
-            yield mapping, source
+            yield esm, source
 
 
 def _visibility(templates: TemplateSet, factor: float) -> Iterator[Hit]:
-    for mapping, queue in _sqs_mappings(templates):
+    for esm, queue in _sqs_mappings(templates):
         if queue is None:
             continue
-        timeout = _timeout(
-            _function_of(templates, mapping.stack, mapping.properties.get("FunctionName"))
-        )
+        timeout = _timeout(_function_of(templates, esm.stack, esm.properties.get("FunctionName")))
         visibility = _number(queue.properties.get("VisibilityTimeout"), 30)
         if timeout is None or visibility is None:
             continue
@@ -257,7 +339,7 @@ def _visibility(templates: TemplateSet, factor: float) -> Iterator[Hit]:
                 queue,
                 f"visibility timeout {visibility:g} s is below "
                 f"{'the' if factor == 1 else f'{factor:g}x the'} function timeout ({timeout:g} s) "
-                f"of the consumer ({mapping.logical_id}).",
+                f"of the consumer ({esm.logical_id}).",
                 "Properties.VisibilityTimeout",
             )
 
@@ -271,29 +353,33 @@ def _visibility_below_six(templates: TemplateSet, _: CheckOptions) -> Iterator[H
 
 
 def _stream_mappings(templates: TemplateSet) -> Iterator[Resource]:
-    for mapping in templates.resources("AWS::Lambda::EventSourceMapping"):
-        if _mapping_source(templates, mapping)[0] in ("kinesis", "dynamodb"):
-            yield mapping
+    for esm in templates.resources("AWS::Lambda::EventSourceMapping"):
+        if _mapping_source(templates, esm)[0] in ("kinesis", "dynamodb"):
+            yield esm
 
 
 def _stream_without_destination(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
-    for mapping in _stream_mappings(templates):
-        destination = (mapping.properties.get("DestinationConfig") or {}).get("OnFailure") or {}
-        if not destination.get("Destination"):
+    for esm in _stream_mappings(templates):
+        destinations = [
+            mapping(on_failure).get("Destination")
+            for config in alternatives(esm.properties.get("DestinationConfig"))
+            for on_failure in alternatives(mapping(config).get("OnFailure"))
+        ]
+        if not destinations or not all(destinations):
             yield (
-                mapping,
+                esm,
                 "records that exhaust their retries are dropped without a trace.",
                 "Properties.DestinationConfig.OnFailure",
             )
 
 
 def _stream_unbounded(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
-    for mapping in _stream_mappings(templates):
-        retries = mapping.properties.get("MaximumRetryAttempts", -1)
-        age = mapping.properties.get("MaximumRecordAgeInSeconds", -1)
+    for esm in _stream_mappings(templates):
+        retries = _number(esm.properties.get("MaximumRetryAttempts"), -1)
+        age = _number(esm.properties.get("MaximumRecordAgeInSeconds"), -1)
         if retries == -1 and age == -1:
             yield (
-                mapping,
+                esm,
                 "retries and record age are both unbounded: one poison record blocks its shard "
                 "until it expires from the stream.",
                 "Properties.MaximumRetryAttempts",
@@ -313,11 +399,11 @@ def _queue_without_dlq(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]
 
 def _fifo_dlq_not_fifo(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
     for queue in templates.resources("AWS::SQS::Queue"):
-        if queue.properties.get("FifoQueue") is not True:
+        if _flag(queue.properties.get("FifoQueue")) is not True:
             continue
-        redrive = queue.properties.get("RedrivePolicy") or {}
+        redrive = mapping(_json_object(queue.properties.get("RedrivePolicy")))
         dlq = templates.referenced(queue.stack, redrive.get("deadLetterTargetArn"))
-        if dlq is not None and dlq.properties.get("FifoQueue") is not True:
+        if dlq is not None and _flag(dlq.properties.get("FifoQueue")) is not True:
             yield (
                 queue,
                 f"the FIFO queue's dead-letter queue {dlq.logical_id} is a standard queue "
@@ -327,12 +413,12 @@ def _fifo_dlq_not_fifo(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]
 
 
 def _no_partial_batch(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
-    for mapping in templates.resources("AWS::Lambda::EventSourceMapping"):
-        if _mapping_source(templates, mapping)[0] not in ("sqs", "kinesis", "dynamodb"):
+    for esm in templates.resources("AWS::Lambda::EventSourceMapping"):
+        if _mapping_source(templates, esm)[0] not in ("sqs", "kinesis", "dynamodb"):
             continue
-        if "ReportBatchItemFailures" not in (mapping.properties.get("FunctionResponseTypes") or []):
+        if not _contains(esm.properties.get("FunctionResponseTypes"), "ReportBatchItemFailures"):
             yield (
-                mapping,
+                esm,
                 "without partial batch responses one failing record makes the whole batch "
                 "retry, reprocessing records that succeeded.",
                 "Properties.FunctionResponseTypes",
@@ -346,8 +432,8 @@ def _stateful_not_retained(templates: TemplateSet, _: CheckOptions) -> Iterator[
         if deletion not in RETAINING_POLICIES or replace not in RETAINING_POLICIES:
             yield (
                 resource,
-                f"DeletionPolicy {deletion} / UpdateReplacePolicy {replace}: deleting the stack "
-                "or replacing the resource deletes its data.",
+                f"DeletionPolicy {_show(deletion)} / UpdateReplacePolicy {_show(replace)}: "
+                "deleting the stack or replacing the resource deletes its data.",
                 "DeletionPolicy",
             )
 
@@ -356,12 +442,12 @@ def _async_without_destination(templates: TemplateSet, _: CheckOptions) -> Itera
     invoked: dict[tuple[str, str], str] = {}
     for permission in templates.resources("AWS::Lambda::Permission"):
         principal = permission.properties.get("Principal")
-        if principal in ASYNC_PRINCIPALS:
+        if isinstance(principal, str) and principal in ASYNC_PRINCIPALS:
             ref = templates.function_ref(
                 permission.stack, permission.properties.get("FunctionName")
             )
             if ref is not None:
-                invoked.setdefault((permission.stack, ref.function), str(principal))
+                invoked.setdefault((permission.stack, ref.function), _show(principal))
     for subscription in templates.resources("AWS::SNS::Subscription"):
         if subscription.properties.get("Protocol") == "lambda":
             ref = templates.function_ref(
@@ -371,9 +457,8 @@ def _async_without_destination(templates: TemplateSet, _: CheckOptions) -> Itera
                 invoked.setdefault((subscription.stack, ref.function), "sns.amazonaws.com")
     destinations = set()
     for config in templates.resources("AWS::Lambda::EventInvokeConfig"):
-        if ((config.properties.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
-            "Destination"
-        ):
+        on_failure = mapping(mapping(config.properties.get("DestinationConfig")).get("OnFailure"))
+        if on_failure.get("Destination"):
             ref = templates.function_ref(config.stack, config.properties.get("FunctionName"))
             if ref is not None:
                 destinations.add((config.stack, ref.function))
@@ -381,7 +466,7 @@ def _async_without_destination(templates: TemplateSet, _: CheckOptions) -> Itera
         function = templates.get(stack, function_id)
         if function is None or (stack, function_id) in destinations:
             continue
-        if (function.properties.get("DeadLetterConfig") or {}).get("TargetArn"):
+        if mapping(function.properties.get("DeadLetterConfig")).get("TargetArn"):
             continue
         yield (
             function,
@@ -395,7 +480,8 @@ def _reserved_headroom(templates: TemplateSet, options: CheckOptions) -> Iterato
     reserved = [
         (function, int(value))
         for function in templates.resources("AWS::Lambda::Function")
-        if isinstance(value := function.properties.get("ReservedConcurrentExecutions"), int)
+        if (value := _number(function.properties.get("ReservedConcurrentExecutions"), 0))
+        and value >= 1
     ]
     total = sum(value for _, value in reserved)
     left = options.account_concurrency - total
