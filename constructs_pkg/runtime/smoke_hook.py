@@ -206,16 +206,15 @@ def contains(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
+#: The JSON type of a parsed value, for the type-aware comparison (bool before int).
+_JSON_TYPES: Final = ((bool, "boolean"), (int | float, "number"), (str, "string"))
+
+
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return type(value).__name__  # dict and list are handled by the caller
+    for python_type, name in _JSON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    return "null" if value is None else type(value).__name__
 
 
 def _error_code(exc: BaseException) -> str | None:

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from constructs_pkg import limits
+from constructs_pkg.assembly.files import kind
 
 __all__ = [
     "DEFAULT_MAX_RECEIVES",
@@ -277,7 +278,7 @@ def read_response(
     >>> read_response({"batchItemFailures": [{"itemIdentifier": "b"}]}, ["a", "b"]).failed_ids
     ['b']
     >>> read_response("ok", ["a", "b"]).problem
-    'Lambda cannot read a str as a batch response'
+    'Lambda cannot read a string as a batch response'
     >>> read_response(None, ["a", "b"]).failed_ids
     []
     """
@@ -310,14 +311,12 @@ def _parse(wire: Any, record_ids: list[str]) -> ResponseReading:
     if wire is None:
         return ResponseReading([])
     if not isinstance(wire, dict):
-        return ResponseReading(
-            record_ids, f"Lambda cannot read a {_json_kind(wire)} as a batch response"
-        )
+        return ResponseReading(record_ids, f"Lambda cannot read {kind(wire)} as a batch response")
     failures = wire.get("batchItemFailures")
     if failures is None or failures == []:
         return ResponseReading([])
     if not isinstance(failures, list):
-        return ResponseReading(record_ids, f"batchItemFailures is a {_json_kind(failures)}")
+        return ResponseReading(record_ids, f"batchItemFailures is {kind(failures)}")
     known = set(record_ids)
     ids: set[str] = set()
     for index, failure in enumerate(failures):
@@ -333,16 +332,6 @@ def _parse(wire: Any, record_ids: list[str]) -> ResponseReading:
             )
         ids.add(identifier)
     return ResponseReading([record_id for record_id in record_ids if record_id in ids])
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "list"
-    return type(value).__name__
 
 
 def failed_item_ids(response: Any, record_ids: Sequence[str]) -> list[str]:

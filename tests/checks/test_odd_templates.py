@@ -545,18 +545,12 @@ def _escape_hatch_app() -> Any:
     from aws_cdk import aws_events as events
     from aws_cdk import aws_lambda as lambda_
 
-    from tests.cdk_helpers import inline_code, new_app
+    from tests.cdk_helpers import function_kwargs, new_app
 
     app = new_app()
     stack = Stack(app, "Odd")
     prod = CfnCondition(stack, "IsProd", expression=Fn.condition_equals("a", "a"))
-    function = lambda_.Function(
-        stack,
-        "Fn",
-        code=inline_code(),
-        handler="index.handler",
-        runtime=lambda_.Runtime.PYTHON_3_12,
-    )
+    function = lambda_.Function(stack, "Fn", **function_kwargs())
     lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
     rule = events.CfnRule(stack, "Rule", schedule_expression="rate(1 hour)")
     rule.add_property_override(

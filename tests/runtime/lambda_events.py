@@ -57,3 +57,13 @@ def kinesis_record(
         "awsRegion": REGION,
         "eventSourceARN": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/order-events",
     }
+
+
+def in_order_per_key(done: list[tuple[str, int]]) -> bool:
+    """Each key's steps completed as 1, 2, 3, ... (none skipped, none twice, none early)."""
+    last: dict[str, int] = {}
+    for key, step in done:
+        if step != last.get(key, 0) + 1:
+            return False
+        last[key] = step
+    return True

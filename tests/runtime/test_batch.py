@@ -17,7 +17,7 @@ from constructs_pkg.runtime.batch import (
     process_fifo_batch,
     process_kinesis_batch,
 )
-from tests.runtime.lambda_events import kinesis_record, sqs_fifo_record
+from tests.runtime.lambda_events import in_order_per_key, kinesis_record, sqs_fifo_record
 
 # Messages of three groups, interleaved as producers would send them.
 GROUPS = ["order-1", "order-2", "order-1", "order-3", "order-1", "order-2", "order-3", "order-1"]
@@ -60,15 +60,6 @@ def _simulate_fifo(
     raise AssertionError("queue never drained")
 
 
-def _in_order_per_key(done: list[tuple[str, int]]) -> bool:
-    last: dict[str, int] = {}
-    for key, step in done:
-        if step != last.get(key, 0) + 1:
-            return False
-        last[key] = step
-    return True
-
-
 @pytest.mark.parametrize("scope", ["batch", "group"])
 def test_fifo_order_survives_a_retry(scope):
     handler = FlakyHandler({("order-1", 2)})
@@ -83,7 +74,7 @@ def test_fifo_order_survives_a_retry(scope):
         )
 
     _simulate_fifo(process)
-    assert _in_order_per_key(handler.done)
+    assert in_order_per_key(handler.done)
     assert sorted(handler.done) == sorted({(g, s) for g, s in _expected_steps()})
     assert len(handler.done) == len(GROUPS)  # each message completed exactly once
 
@@ -110,7 +101,7 @@ def test_reporting_only_the_failed_message_breaks_fifo_order():
         return {"batchItemFailures": failures}
 
     _simulate_fifo(naive)
-    assert not _in_order_per_key(handler.done)
+    assert not in_order_per_key(handler.done)
 
 
 def test_fifo_batch_scope_reports_the_failure_and_everything_after_it():
@@ -208,7 +199,7 @@ def _kinesis_handler(handler):
 def test_kinesis_order_survives_a_retry():
     handler = FlakyHandler({("customer-a", 2)})
     _simulate_kinesis(lambda event: process_kinesis_batch(event, _kinesis_handler(handler)))
-    assert _in_order_per_key(handler.done)
+    assert in_order_per_key(handler.done)
     assert len(handler.done) == len(KEYS)
 
 
@@ -227,7 +218,7 @@ def test_continuing_past_a_kinesis_failure_breaks_order():
         return {"batchItemFailures": failures[:1]}
 
     _simulate_kinesis(naive)
-    assert not _in_order_per_key(handler.done)
+    assert not in_order_per_key(handler.done)
 
 
 def test_kinesis_reports_the_first_failed_sequence_number_and_stops():

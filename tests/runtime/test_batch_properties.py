@@ -23,7 +23,7 @@ from constructs_pkg.runtime.batch import (
     process_kinesis_batch,
 )
 from tests.lambda_model import lambda_outcome
-from tests.runtime.lambda_events import kinesis_record, sqs_fifo_record
+from tests.runtime.lambda_events import in_order_per_key, kinesis_record, sqs_fifo_record
 
 pytestmark = pytest.mark.property
 
@@ -65,13 +65,14 @@ def workloads(draw: Any) -> tuple[list[tuple[str, int]], dict[tuple[str, int], i
     return steps, failures, draw(st.integers(1, 10))
 
 
-def _in_order(done: list[tuple[str, int]]) -> bool:
-    last: dict[str, int] = {}
-    for key, step in done:
-        if step != last.get(key, 0) + 1:
-            return False
-        last[key] = step
-    return True
+def _start(workload: Any) -> tuple[list[tuple[str, int]], dict[tuple[str, int], int], Flaky]:
+    steps, failures, _ = workload
+    return steps, failures, Flaky(dict(failures))
+
+
+def _assert_each_once_in_order(flaky: Flaky, steps: list[tuple[str, int]]) -> None:
+    assert sorted(flaky.done) == sorted(steps)  # each record succeeded exactly once
+    assert in_order_per_key(flaky.done)
 
 
 # --- SQS FIFO ------------------------------------------------------------------------------
@@ -93,8 +94,8 @@ def _fifo_handler(flaky: Flaky) -> Any:
 
 @given(workloads(), st.sampled_from(["batch", "group"]))
 def test_fifo_drains_exactly_once_in_order(workload: Any, scope: str) -> None:
-    steps, failures, batch_size = workload
-    flaky = Flaky(dict(failures))
+    steps, _, flaky = _start(workload)
+    batch_size = workload[2]
     handle = _fifo_handler(flaky)
     queue = _fifo(steps)
     for _ in range(len(steps) * 4 + 4):  # every record fails at most 3 times
@@ -108,14 +109,12 @@ def test_fifo_drains_exactly_once_in_order(workload: Any, scope: str) -> None:
         # Retried messages return to the head of their groups, in their original order.
         queue = [m for m in batch if m["messageId"] in outcome.retried] + queue
     assert queue == []
-    assert sorted(flaky.done) == sorted(steps)  # each record succeeded exactly once
-    assert _in_order(flaky.done)
+    _assert_each_once_in_order(flaky, steps)
 
 
 @given(workloads())
 def test_fifo_batch_scope_stops_at_the_first_failure(workload: Any) -> None:
-    steps, failures, _ = workload
-    flaky = Flaky(dict(failures))
+    steps, failures, flaky = _start(workload)
     batch = _fifo(steps)
     outcome = lambda_outcome(
         process_fifo_batch({"Records": batch}, _fifo_handler(flaky)),
@@ -129,8 +128,7 @@ def test_fifo_batch_scope_stops_at_the_first_failure(workload: Any) -> None:
 
 @given(workloads())
 def test_fifo_group_scope_skips_only_the_rest_of_the_failed_group(workload: Any) -> None:
-    steps, failures, _ = workload
-    flaky = Flaky(dict(failures))
+    steps, failures, flaky = _start(workload)
     batch = _fifo(steps)
     ids = [m["messageId"] for m in batch]
     outcome = lambda_outcome(
@@ -170,8 +168,8 @@ def _kinesis_handler(flaky: Flaky) -> Any:
 
 @given(workloads())
 def test_kinesis_drains_exactly_once_in_order(workload: Any) -> None:
-    steps, failures, batch_size = workload
-    flaky = Flaky(dict(failures))
+    steps, _, flaky = _start(workload)
+    batch_size = workload[2]
     handle = _kinesis_handler(flaky)
     shard = _shard(steps)
     position = 0
@@ -185,14 +183,12 @@ def test_kinesis_drains_exactly_once_in_order(workload: Any) -> None:
         outcome = lambda_outcome(response, ids, stream=True)
         position += len(outcome.deleted)  # the checkpoint moves past what Lambda deleted
     assert position == len(shard)
-    assert sorted(flaky.done) == sorted(steps)
-    assert _in_order(flaky.done)
+    _assert_each_once_in_order(flaky, steps)
 
 
 @given(workloads())
 def test_kinesis_reports_the_first_failure_and_nothing_after_it_runs(workload: Any) -> None:
-    steps, failures, _ = workload
-    flaky = Flaky(dict(failures))
+    steps, failures, flaky = _start(workload)
     batch = _shard(steps)
     response = process_kinesis_batch({"Records": batch}, _kinesis_handler(flaky))
     first = next((i for i, step in enumerate(steps) if step in failures), None)

@@ -126,24 +126,30 @@ def with_record(key: str, logical_id: str, record: Any) -> dict[str, Any]:
     return changed
 
 
-def release_with(**fields: Any) -> dict[str, Any]:
-    data = copy.deepcopy(RELEASE.to_metadata())
+def _changed(record: Any, key: str, logical_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(record.to_metadata())
     for name, value in fields.items():
         if value is _DROP:
             del data[name]
         else:
             data[name] = value
-    return with_record(RELEASE_METADATA_KEY, "OrdersAlias", data)
+    return with_record(key, logical_id, data)
+
+
+def release_with(**fields: Any) -> dict[str, Any]:
+    """The valid template, its release record's ``fields`` changed (``DROP``: left out)."""
+    return _changed(RELEASE, RELEASE_METADATA_KEY, "OrdersAlias", fields)
 
 
 def consumer_with(**fields: Any) -> dict[str, Any]:
-    data = copy.deepcopy(CONSUMER.to_metadata())
-    for name, value in fields.items():
-        if value is _DROP:
-            del data[name]
-        else:
-            data[name] = value
-    return with_record(CONSUMER_METADATA_KEY, "JobsMapping", data)
+    """The valid template, its consumer record's ``fields`` changed (``DROP``: left out)."""
+    return _changed(CONSUMER, CONSUMER_METADATA_KEY, "JobsMapping", fields)
+
+
+def rollout_with(**fields: Any) -> dict[str, Any]:
+    """The valid template, its release record's rollout ``fields`` changed."""
+    rollout = {**RELEASE.rollout.to_metadata(), **fields}
+    return release_with(rollout=rollout)
 
 
 class _Drop:

@@ -30,3 +30,14 @@ def module_sqs() -> Iterator[Any]:
 def unique_name(prefix: str) -> str:
     """A queue name no other test of the session uses."""
     return f"{prefix}{next(_numbers)}"
+
+
+def messages_left(sqs: Any, url: str) -> int:
+    """Messages on the queue, visible or in flight."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )

@@ -17,7 +17,7 @@ from botocore.stub import ANY, Stubber
 
 from constructs_pkg.tools import drain
 from constructs_pkg.tools.cli import main
-from tests.tools.conftest import unique_name
+from tests.tools.conftest import messages_left, unique_name
 from tests.tools.handlers import jobs
 
 REGION = "eu-west-1"
@@ -69,16 +69,6 @@ def fifo_queue(
             MessageAttributes={"format_version": {"DataType": "Number", "StringValue": "2"}},
         )
     return str(url)
-
-
-def _left(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
 
 
 def _cli(argv: list[str], capsys: Any) -> tuple[int, str, str]:
@@ -133,7 +123,7 @@ def test_queue_records_have_lambdas_shape(sqs: Any) -> None:
         "binaryListValues": [],
         "dataType": "Number",
     }
-    assert _left(sqs, url) == 0  # success: the message is gone
+    assert messages_left(sqs, url) == 0  # success: the message is gone
 
 
 # --- partial batch responses, as Lambda reads them -----------------------------------------
@@ -149,7 +139,7 @@ def test_partial_batch_response_keeps_the_failed_message_and_the_rest_of_its_gro
     assert jobs.SEEN == ["a1"]
     assert report.failed == 4
     # Only a1 was deleted: the others come back after the visibility timeout.
-    assert _left(sqs, url) == 4
+    assert messages_left(sqs, url) == 4
 
 
 @pytest.mark.parametrize("handler", [jobs.crash, jobs.bad_identifier, jobs.says_ok])
@@ -157,7 +147,7 @@ def test_whole_batch_fails(sqs: Any, handler: Any) -> None:
     url = fifo_queue(sqs, [("a", "a1"), ("b", "b1")])
     report = drain.drain_queue(handler, url, sqs=sqs, wait_seconds=0)
     assert report.failed == 2
-    assert _left(sqs, url) == 2  # nothing deleted, Lambda would retry both
+    assert messages_left(sqs, url) == 2  # nothing deleted, Lambda would retry both
 
 
 def test_a_handler_exit_is_a_function_error(sqs: Any) -> None:
@@ -190,7 +180,7 @@ def test_without_report_batch_item_failures_the_response_is_ignored(sqs: Any) ->
     # Lambda does not read the response: the reported failure is deleted with the rest.
     assert report.failed == 0
     assert report.ignored == 1
-    assert _left(sqs, url) == 0
+    assert messages_left(sqs, url) == 0
     assert "reported failed but deleted" in report.render()
     assert not report.ok
 
@@ -223,15 +213,15 @@ IDS = ["1", "2", "3"]
             None,
         ),
         # Responses Lambda cannot use: the whole batch fails.
-        ("ok", IDS, "cannot read a str"),
-        ("", IDS, "cannot read a str"),
+        ("ok", IDS, "cannot read a string"),
+        ("", IDS, "cannot read a string"),
         (["2"], IDS, "cannot read a list"),
         ([{"itemIdentifier": "2"}], IDS, "cannot read a list"),
         ([], IDS, "cannot read a list"),
         (1, IDS, "cannot read a number"),
         (True, IDS, "cannot read a boolean"),
-        ({"batchItemFailures": "2"}, IDS, "batchItemFailures is a str"),
-        ({"batchItemFailures": {"itemIdentifier": "2"}}, IDS, "batchItemFailures is a dict"),
+        ({"batchItemFailures": "2"}, IDS, "batchItemFailures is a string"),
+        ({"batchItemFailures": {"itemIdentifier": "2"}}, IDS, "batchItemFailures is an object"),
         ({"batchItemFailures": ["2"]}, IDS, "no non-empty itemIdentifier"),
         ({"batchItemFailures": [{"itemIdentifier": ""}]}, IDS, "no non-empty itemIdentifier"),
         ({"batchItemFailures": [{"itemIdentifier": None}]}, IDS, "no non-empty itemIdentifier"),
@@ -327,7 +317,7 @@ def test_max_batches_and_batch_size_on_a_queue(sqs: Any) -> None:
     assert [len(b.record_ids) for b in report.batches] == [2, 2]
     assert report.limit_reached == "--max-batches 2 reached"
     assert report.ok  # a limit is not a failure
-    assert _left(sqs, url) == 1
+    assert messages_left(sqs, url) == 1
 
 
 def test_cli_honours_max_batches_and_the_flag_on_an_events_file(
@@ -353,7 +343,7 @@ def test_poison_message_without_dlq_and_visibility_zero_terminates(sqs: Any) -> 
     assert "was received 3 times in this drain (no dead-letter queue" in report.stopped
     assert "visibility timeout 0 s" in report.stopped
     assert jobs.SEEN.count("b1") == 1  # a good message is handled once
-    assert _left(sqs, url) == 1  # the poison message stays
+    assert messages_left(sqs, url) == 1  # the poison message stays
     assert not report.ok
 
 
@@ -368,9 +358,9 @@ def test_with_a_dlq_the_poison_message_moves_and_the_drain_ends(sqs: Any) -> Non
     url = fifo_queue(sqs, [("b", "b1"), ("a", "poison")], visibility=0, dlq_max_receives=2)
     report = drain.drain_queue(jobs.handler, url, sqs=sqs, wait_seconds=0)
     assert report.stopped is None  # SQS moved it: the queue is empty
-    assert _left(sqs, url) == 0
+    assert messages_left(sqs, url) == 0
     dlq = url.replace(".fifo", "-dlq.fifo")
-    assert _left(sqs, dlq) == 1
+    assert messages_left(sqs, dlq) == 1
     assert jobs.SEEN == ["b1"]
 
 

@@ -21,7 +21,7 @@ from constructs_pkg.runtime.batch import process_fifo_batch
 from constructs_pkg.tools import drain
 from tests.hypothesis_profiles import scaled
 from tests.lambda_model import lambda_outcome
-from tests.tools.conftest import unique_name
+from tests.tools.conftest import messages_left, unique_name
 
 pytestmark = pytest.mark.property
 
@@ -114,16 +114,6 @@ def queues(draw: Any) -> dict[str, Any]:
     }
 
 
-def _count(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
 @scaled(0.5)
 @given(queues())
 def test_a_drain_of_a_real_queue_ends_and_loses_nothing(
@@ -171,7 +161,7 @@ def test_a_drain_of_a_real_queue_ends_and_loses_nothing(
     assert len(report.batches) <= 3 * max(1, len(bodies))
     numbers = [body["n"] for body in done]
     assert len(numbers) == len(set(numbers))  # no message succeeded twice
-    left = _count(sqs, url) + (_count(sqs, dlq_url) if dlq_url else 0)
+    left = messages_left(sqs, url) + (messages_left(sqs, dlq_url) if dlq_url else 0)
     assert len(numbers) + left == len(bodies)  # deleted exactly when done; nothing lost
     for group in set(case["groups"]):  # group order kept
         handled = [body["n"] for body in done if body["group"] == group]

@@ -24,6 +24,7 @@ from tests.tools.assemblies import (
     consumer_with,
     manifest,
     release_with,
+    rollout_with,
     template,
     valid,
     with_record,
@@ -147,31 +148,11 @@ CORPUS: dict[str, tuple[dict[str, Any], str | None]] = {
         None,  # a whole number: accepted, the plan prints it
     ),
     "rollout timeline of triples": (
-        _stack(
-            release_with(
-                rollout={
-                    "kind": "canary",
-                    "percent": 10,
-                    "interval_minutes": 5,
-                    "description": "d",
-                    "timeline": [[0, 10, 3]],
-                }
-            )
-        ),
+        _stack(rollout_with(timeline=[[0, 10, 3]])),
         "timeline[0]: expected [minute, percent], got 3 numbers",
     ),
     "rollout timeline of strings": (
-        _stack(
-            release_with(
-                rollout={
-                    "kind": "canary",
-                    "percent": 10,
-                    "interval_minutes": 5,
-                    "description": "d",
-                    "timeline": ["0,10"],
-                }
-            )
-        ),
+        _stack(rollout_with(timeline=["0,10"])),
         ".timeline[0]: expected a list",
     ),
     "consumer without capacity": (
