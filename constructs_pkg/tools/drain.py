@@ -658,6 +658,7 @@ def drain_queue(
     bound = max_receives or queue.max_receive_count or DEFAULT_MAX_RECEIVES
     attempts: dict[str, int] = {}
     done: set[str] = set()  # handled successfully in this drain
+    order = _GroupOrder(queue.max_receive_count)
     report = DrainReport()
     while True:
         if max_batches is not None and len(report.batches) >= max_batches:
@@ -690,6 +691,11 @@ def drain_queue(
                 "queue; raise --max-receives to try more"
             )
             break
+        overtaking = order.overtaking(received, attempts)
+        if overtaking:
+            _release(sqs, queue_url, received)
+            report.stopped = overtaking
+            break
         for message in received:
             attempts[message["MessageId"]] = attempts.get(message["MessageId"], 0) + 1
         again = [m for m in received if m["MessageId"] in done]
@@ -708,12 +714,65 @@ def drain_queue(
         )
         report.batches.append(result)
         succeeded = set(result.succeeded_ids)
+        order.update(received, succeeded)
         finished = [m for m in received if m["MessageId"] in succeeded]
         done.update(str(m["MessageId"]) for m in finished)
         if finished and not _delete(sqs, queue_url, finished, result.delete_failures):
             report.stopped = "DeleteMessageBatch failed: " + result.delete_failures[0][1]
             break
     return report
+
+
+class _GroupOrder:
+    """FIFO messages received but not finished, per group: a queue that breaks order is caught.
+
+    SQS never hands out a message of a group before an earlier one that is still on the
+    queue; emulators can (moto with a visibility timeout of 0 returns the last message of a
+    group alone). Running it would break the order the handler relies on, so the drain stops.
+    A message received ``maxReceiveCount`` times may have moved to the dead-letter queue, which
+    legitimately lets the rest of its group go on.
+    """
+
+    def __init__(self, moved_after: int | None) -> None:
+        self.moved_after = moved_after
+        self.open: dict[str, dict[str, int]] = {}
+
+    def overtaking(
+        self, received: Sequence[Mapping[str, Any]], attempts: Mapping[str, int]
+    ) -> str | None:
+        """Say which received message overtakes an unfinished one of its group, if any."""
+        here = {m["MessageId"] for m in received}
+        for message in received:
+            group, sequence = _group_and_sequence(message)
+            for other, other_sequence in self.open.get(group or "", {}).items():
+                moved = self.moved_after is not None and attempts.get(other, 0) >= self.moved_after
+                if other_sequence < sequence and other not in here and not moved:
+                    return (
+                        f"the queue delivered message {message['MessageId']} of group {group} "
+                        f"before {other}, an earlier message of that group that is not done: "
+                        "the queue broke FIFO order (an emulator?), so nothing more was run"
+                    )
+        return None
+
+    def update(self, received: Sequence[Mapping[str, Any]], succeeded: set[str]) -> None:
+        """Record what became of a batch."""
+        for message in received:
+            group, sequence = _group_and_sequence(message)
+            if group is None:
+                continue
+            if message["MessageId"] in succeeded:
+                self.open.get(group, {}).pop(message["MessageId"], None)
+            else:
+                self.open.setdefault(group, {})[message["MessageId"]] = sequence
+
+
+def _group_and_sequence(message: Mapping[str, Any]) -> tuple[str | None, int]:
+    attributes = message.get("Attributes") or {}
+    group = attributes.get("MessageGroupId")
+    sequence = str(attributes.get("SequenceNumber", ""))
+    if not isinstance(group, str) or not sequence.isdigit():
+        return None, 0
+    return group, int(sequence)
 
 
 def _delete(

@@ -372,7 +372,11 @@ def _message(number: int) -> dict[str, Any]:
         "MessageId": f"m-{number}",
         "ReceiptHandle": f"handle-{number}",
         "Body": f"job {number}",
-        "Attributes": {"MessageGroupId": "g", "ApproximateReceiveCount": "1"},
+        "Attributes": {
+            "MessageGroupId": "g",
+            "ApproximateReceiveCount": "1",
+            "SequenceNumber": str(18_000_000_000_000_000_000 + number),
+        },
     }
 
 
@@ -436,6 +440,22 @@ def test_delete_failures_are_reported_retried_once_and_not_run_twice(stubbed: An
     assert "DELETE FAILED for m-2 ReceiptHandleIsInvalid, m-1 InternalError" in text
     assert "redelivered after a failed delete, deleted without running again: m-1, m-2" in text
     assert not report.ok
+
+
+def test_a_queue_that_breaks_fifo_order_stops_the_drain(stubbed: Any) -> None:
+    # What moto does with a visibility timeout of 0: after a failed batch of m-1, m-2 it
+    # returns m-2 alone. SQS never would; running it would overtake m-1.
+    client, stub = stubbed
+    stub.add_response("receive_message", {"Messages": [_message(1), _message(2)]})
+    stub.add_response("receive_message", {"Messages": [_message(2)]})
+    stub.add_response("change_message_visibility_batch", {"Successful": [], "Failed": []})
+    report = drain.drain_queue(jobs.crash, URL, sqs=client, wait_seconds=0)
+    assert len(report.batches) == 1
+    assert report.stopped == (
+        "the queue delivered message m-2 of group g before m-1, an earlier message of that "
+        "group that is not done: the queue broke FIFO order (an emulator?), so nothing more "
+        "was run"
+    )
 
 
 def test_a_failing_delete_call_stops_the_drain(stubbed: Any) -> None:
