@@ -726,53 +726,55 @@ def drain_queue(
 class _GroupOrder:
     """FIFO messages received but not finished, per group: a queue that breaks order is caught.
 
-    SQS never hands out a message of a group before an earlier one that is still on the
-    queue; emulators can (moto with a visibility timeout of 0 returns the last message of a
-    group alone). Running it would break the order the handler relies on, so the drain stops.
-    A message received ``maxReceiveCount`` times may have moved to the dead-letter queue, which
-    legitimately lets the rest of its group go on.
+    SQS hands out the messages of a group in order, and none while an earlier one is still
+    on the queue; emulators may not (moto with a visibility timeout of 0 returns the last
+    message of a failed batch alone). Running it would break the order the handler relies
+    on, so the drain stops. Order is the order in which the drain first received the messages
+    (SQS's order within a group). A message received ``maxReceiveCount`` times may have moved
+    to the dead-letter queue, which legitimately lets the rest of its group go on.
     """
 
     def __init__(self, moved_after: int | None) -> None:
         self.moved_after = moved_after
-        self.open: dict[str, dict[str, int]] = {}
+        self.position: dict[str, int] = {}  # message id -> when the drain first received it
+        self.open: dict[str, set[str]] = {}  # group -> received, not finished
 
     def overtaking(
         self, received: Sequence[Mapping[str, Any]], attempts: Mapping[str, int]
     ) -> str | None:
         """Say which received message overtakes an unfinished one of its group, if any."""
+        for message in received:
+            self.position.setdefault(message["MessageId"], len(self.position))
         here = {m["MessageId"] for m in received}
         for message in received:
-            group, sequence = _group_and_sequence(message)
-            for other, other_sequence in self.open.get(group or "", {}).items():
+            group = _group(message)
+            mine = self.position[message["MessageId"]]
+            for other in sorted(self.open.get(group or "", ()), key=self.position.__getitem__):
                 moved = self.moved_after is not None and attempts.get(other, 0) >= self.moved_after
-                if other_sequence < sequence and other not in here and not moved:
+                if self.position[other] < mine and other not in here and not moved:
                     return (
                         f"the queue delivered message {message['MessageId']} of group {group} "
                         f"before {other}, an earlier message of that group that is not done: "
-                        "the queue broke FIFO order (an emulator?), so nothing more was run"
+                        "the queue broke FIFO order (another consumer, or an emulator?), so "
+                        "nothing more was run"
                     )
         return None
 
     def update(self, received: Sequence[Mapping[str, Any]], succeeded: set[str]) -> None:
         """Record what became of a batch."""
         for message in received:
-            group, sequence = _group_and_sequence(message)
+            group = _group(message)
             if group is None:
                 continue
             if message["MessageId"] in succeeded:
-                self.open.get(group, {}).pop(message["MessageId"], None)
+                self.open.get(group, set()).discard(message["MessageId"])
             else:
-                self.open.setdefault(group, {})[message["MessageId"]] = sequence
+                self.open.setdefault(group, set()).add(message["MessageId"])
 
 
-def _group_and_sequence(message: Mapping[str, Any]) -> tuple[str | None, int]:
-    attributes = message.get("Attributes") or {}
-    group = attributes.get("MessageGroupId")
-    sequence = str(attributes.get("SequenceNumber", ""))
-    if not isinstance(group, str) or not sequence.isdigit():
-        return None, 0
-    return group, int(sequence)
+def _group(message: Mapping[str, Any]) -> str | None:
+    group = (message.get("Attributes") or {}).get("MessageGroupId")
+    return group if isinstance(group, str) else None
 
 
 def _delete(

@@ -453,8 +453,8 @@ def test_a_queue_that_breaks_fifo_order_stops_the_drain(stubbed: Any) -> None:
     assert len(report.batches) == 1
     assert report.stopped == (
         "the queue delivered message m-2 of group g before m-1, an earlier message of that "
-        "group that is not done: the queue broke FIFO order (an emulator?), so nothing more "
-        "was run"
+        "group that is not done: the queue broke FIFO order (another consumer, or an "
+        "emulator?), so nothing more was run"
     )
 
 
