@@ -158,10 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:  # --help, or a usage error already printed on one line
-        return exit_.code if isinstance(exit_.code, int) else 2
+    args = _parser().parse_args(argv)
     if args.command == "drain":
         return _drain(args)
     if args.command == "rehearse":

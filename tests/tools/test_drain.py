@@ -72,7 +72,10 @@ def fifo_queue(
 
 
 def _cli(argv: list[str], capsys: Any) -> tuple[int, str, str]:
-    code = main(argv)
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's usage errors (one line, exit 2)
+        code = exit_.code if isinstance(exit_.code, int) else 2
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
