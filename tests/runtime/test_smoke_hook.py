@@ -477,7 +477,7 @@ def endpoints(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Endpoints]]:
     _Endpoints.release.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Endpoints)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     for name, value in {
