@@ -28,6 +28,7 @@ __all__ = [
     "direct_refs",
     "items",
     "mapping",
+    "qualifier_follows",
 ]
 
 _EMPTY: Mapping[str, Any] = {}
@@ -210,7 +211,7 @@ def direct_refs(value: Any) -> Iterator[str]:
 
 
 def _has_qualifier_suffix(value: Any) -> bool:
-    """``Fn::Join`` of a function name/ARN followed by ``:<qualifier>`` (CDK's alias form)."""
+    """``Fn::Join`` of a function name/ARN followed by a qualifier (CDK's alias/version form)."""
     join = value.get("Fn::Join") if isinstance(value, Mapping) else None
     if not (isinstance(join, list) and len(join) == 2 and isinstance(join[1], list)):
         return False
@@ -219,7 +220,34 @@ def _has_qualifier_suffix(value: Any) -> bool:
         if isinstance(part, Mapping) and (
             "Ref" in part or "Fn::GetAtt" in part or "Fn::Select" in part
         ):
-            following = parts[index + 1] if index + 1 < len(parts) else None
-            if isinstance(following, str) and following.startswith(":") and len(following) > 1:
-                return not following.startswith(":$LATEST")
+            return qualifier_follows(parts, index)
     return False
+
+
+def qualifier_follows(parts: list[Any], index: int) -> bool:
+    """In a join, after the function at ``index``: ``:<qualifier>``, or ``:`` and an intrinsic.
+
+    CDK writes an alias as ``[<function>, ":live"]`` and a version as ``[<function>, ":",
+    {"Fn::GetAtt": [<version>, "Version"]}]``; ``:$LATEST`` and a path (``/invocations``) are
+    not qualifiers.
+
+    Examples
+    --------
+    >>> fn = {"Ref": "Fn"}
+    >>> qualifier_follows([fn, ":live"], 0), qualifier_follows([fn, "/invocations"], 0)
+    (True, False)
+    >>> qualifier_follows([fn, ":", {"Fn::GetAtt": ["V", "Version"]}], 0)
+    True
+    >>> qualifier_follows([fn, ":$LATEST"], 0), qualifier_follows([fn, ":"], 0)
+    (False, False)
+    """
+    following = parts[index + 1] if index + 1 < len(parts) else None
+    if not isinstance(following, str) or not following.startswith(":"):
+        return False
+    rest = following[1:]
+    if rest:
+        return not rest.startswith("$LATEST") and not rest.startswith("/")
+    after = parts[index + 2] if index + 2 < len(parts) else None
+    if isinstance(after, str):
+        return bool(after) and not after.startswith("$LATEST")
+    return after is not None

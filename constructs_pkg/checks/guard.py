@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from aws_cdk import IPolicyValidationContext, PolicyValidationPluginReport, Stage, Validations
 from constructs import Construct, IConstruct
 
 from constructs_pkg.checks.plugin import DeploymentSafetyChecks
-from constructs_pkg.checks.rules import RULES
+from constructs_pkg.checks.rules import RULES, CheckOptions
 
 __all__ = ["AliasGuard"]
 
@@ -32,6 +33,10 @@ class _GuardPlugin(DeploymentSafetyChecks):
     def __init__(self) -> None:
         super().__init__(rules=GUARD_RULES)
         self.suspended = False
+
+    def _plugin_options(self) -> CheckOptions:
+        """Report bypasses of SafeFunctions only (the full pack reports the others)."""
+        return replace(self._options, released="only")
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         """Run the guard's rules, unless a ``validate_scope`` is reporting them itself."""

@@ -117,9 +117,14 @@ class DeploymentSafetyChecks:
 
     # --- running ---------------------------------------------------------------------------
 
-    def check(self, templates: TemplateSet) -> list[Finding]:
+    def check(self, templates: TemplateSet, options: CheckOptions | None = None) -> list[Finding]:
         """Run every rule over ``templates``."""
-        return [finding for rule in self._rules for finding in rule.run(templates, self._options)]
+        options = options or self._options
+        return [finding for rule in self._rules for finding in rule.run(templates, options)]
+
+    def _plugin_options(self) -> CheckOptions:
+        """In ``cdk synth``, SafeFunctions' own bypasses are the alias guard's to report."""
+        return replace(self._options, released="skip")
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         """Entry point of CDK's validation framework (``cdk synth``)."""
@@ -136,7 +141,7 @@ class DeploymentSafetyChecks:
             ):
                 templates[nested_name] = nested
                 paths[nested_name] = str(nested_path)
-        findings = self.check(TemplateSet(templates, paths))
+        findings = self.check(TemplateSet(templates, paths), self._plugin_options())
         rules = {rule.id: rule for rule in self._rules}
         return PolicyValidationPluginReport(
             # warnings are reported but do not fail the synth

@@ -26,6 +26,8 @@ from constructs_pkg.assembly.model import (
     items,
     mapping,
 )
+from constructs_pkg.assembly.records import RELEASE_METADATA_KEY
+from constructs_pkg.checks.invoke import invocations
 
 __all__ = [
     "ASYNC_PRINCIPALS",
@@ -65,6 +67,10 @@ class CheckOptions:
 
     account_concurrency: int = 1000
     min_unreserved: int = 100
+    #: Which aliased functions ``UnqualifiedInvoke`` looks at: ``"any"``; ``"only"`` those
+    #: a SafeFunction releases (the alias guard); ``"skip"`` those (a plugin run, where the
+    #: guard every SafeFunction registers reports them).
+    released: Literal["any", "only", "skip"] = "any"
 
 
 @dataclass(frozen=True)
@@ -228,45 +234,36 @@ def _json_object(value: Any) -> Any:
 # --- rules ---------------------------------------------------------------------------------
 
 
-def _unqualified_invoke(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
-    checks = [
-        ("AWS::Lambda::EventSourceMapping", ("FunctionName",), "event source mapping"),
-        ("AWS::Lambda::Permission", ("FunctionName",), "invoke permission"),
-        ("AWS::SNS::Subscription", ("Endpoint",), "SNS subscription"),
-        ("AWS::ApiGateway::Method", ("Integration", "Uri"), "API Gateway integration"),
-        ("AWS::ApiGatewayV2::Integration", ("IntegrationUri",), "API Gateway integration"),
-    ]
-    for resource_type, path, what in checks:
-        for resource in templates.resources(resource_type):
-            value: Any = resource.properties
-            for key in path:
-                value = mapping(value).get(key)
-            ref = templates.function_ref(resource.stack, value)
-            if ref is None or ref.qualified:
-                continue
-            aliases = templates.aliases_of(resource.stack, ref.function)
-            if aliases:
-                names = ", ".join(_show(a.properties.get("Name")) for a in aliases)
-                yield (
-                    resource,
-                    f"this {what} targets {ref.function} unqualified ($LATEST) although it is "
-                    f"released through alias {names}: it bypasses canaries and rollbacks.",
-                    "Properties." + ".".join(path),
-                )
-    for rule in templates.resources("AWS::Events::Rule"):
-        for index, target in enumerate(items(rule.properties.get("Targets"))):
-            ref = templates.function_ref(rule.stack, mapping(target).get("Arn"))
-            if (
-                ref is not None
-                and not ref.qualified
-                and templates.aliases_of(rule.stack, ref.function)
-            ):
-                yield (
-                    rule,
-                    f"rule target {index} invokes {ref.function} unqualified ($LATEST) although "
-                    "it has an alias.",
-                    f"Properties.Targets.{index}.Arn",
-                )
+def _unqualified_invoke(templates: TemplateSet, options: CheckOptions) -> Iterator[Hit]:
+    for invocation in invocations(templates):
+        if invocation.qualified:
+            continue
+        stack = invocation.resource.stack
+        aliases = templates.aliases_of(stack, invocation.function)
+        if not aliases:
+            continue  # a function without an alias has nothing to bypass
+        released = [_released_path(alias) for alias in aliases]
+        safe = next((path for path in released if path is not None), None)
+        if (options.released == "only" and safe is None) or (
+            options.released == "skip" and safe is not None
+        ):
+            continue
+        names = ", ".join(_show(a.properties.get("Name")) for a in aliases)
+        target = f"SafeFunction {safe}" if safe is not None else invocation.function
+        yield (
+            invocation.resource,
+            f"this {invocation.what} invokes {target} unqualified ($LATEST), bypassing its alias "
+            f"{names}: new code reaches it at 100 % the moment the stack updates, with no canary "
+            "and no rollback.",
+            invocation.location,
+        )
+
+
+def _released_path(alias: Resource) -> str | None:
+    """Return the SafeFunction path an alias's release record names, if any."""
+    record = mapping(mapping(alias.body.get("Metadata")).get(RELEASE_METADATA_KEY))
+    path = record.get("path")
+    return path if isinstance(path, str) else None
 
 
 def _alias_without_group(templates: TemplateSet, _: CheckOptions) -> Iterator[Hit]:
@@ -512,9 +509,13 @@ RULES: tuple[Rule, ...] = (
         "UnqualifiedInvoke",
         "error",
         "Unqualified invoke of an aliased function",
-        "An event source, permission, subscription or API integration on the unqualified "
-        "function runs $LATEST: it skips the canary and is not rolled back.",
-        "Target the alias (SafeFunction.alias, or consumer=SafeFunction) instead of the function.",
+        "Anything that invokes the unqualified function (an event source, permission, "
+        "subscription, API integration or authorizer, rule, schedule or state-machine target, "
+        "function URL, trigger, log subscription, S3 notification, an IAM grant of "
+        "lambda:InvokeFunction, another function's environment) runs $LATEST: it skips the "
+        "canary and is never rolled back.",
+        "Pass the SafeFunction itself (it is an aws_lambda.IFunction whose invocations go to its "
+        "alias) or its .alias, not .function; acknowledge a deliberate bypass with a reason.",
         _unqualified_invoke,
     ),
     _rule(

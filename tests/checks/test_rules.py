@@ -41,7 +41,7 @@ def test_findings_name_the_construct_and_say_what_to_change(counter_report):
         "Unsafe/Worker/AllowInvoke:UnsafeEventsF41AE401",
         "Unsafe/Worker/Events/Resource",
     }
-    assert all("Target the alias" in f.fix for f in unqualified)
+    assert all("Pass the SafeFunction itself" in f.fix for f in unqualified)
     assert all(f.acknowledgment_id == "DeploymentSafety::UnqualifiedInvoke" for f in unqualified)
 
 

@@ -41,7 +41,7 @@ from constructs_pkg import ConfigurationError, SafeFunction
 from constructs_pkg.checks import DeploymentSafetyChecks
 from tests.cdk_helpers import function_kwargs, logical_id, new_app, new_stack
 
-Integration = Callable[[Stack, SafeFunction], None]
+Integration = Callable[[Stack, Any], None]  # a SafeFunction, or its .function (a bypass)
 
 
 def _rest_api(stack: Stack, fn: SafeFunction) -> None:
@@ -263,8 +263,8 @@ def test_a_bypass_fails_synth_with_nothing_registered():
     assert isinstance(app, App)
     with pytest.raises(
         RuntimeError,
-        match=r"(?s)ValidationFailed: .*API Gateway integration targets "
-        r"Orders\w+ unqualified \(\$LATEST\)",
+        match=r"(?s)ValidationFailed: .*API Gateway integration invokes SafeFunction "
+        r"TestStack/Orders unqualified \(\$LATEST\)",
     ):
         app.synth()
     report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
@@ -340,3 +340,95 @@ def test_environment_added_later_is_checked():
     fn = SafeFunction(new_stack(), "Orders", **function_kwargs())
     with pytest.raises(ConfigurationError, match=r"add_environment key='AWS_REGION'"):
         fn.add_environment("AWS_REGION", "eu-west-1")
+
+
+# --- every bypass is caught, with nothing registered ---------------------------------------------
+
+
+def _environment_of_another(stack: Stack, fn: Any) -> None:
+    lambda_.Function(
+        stack,
+        "Caller",
+        code=lambda_.Code.from_inline("def handler(e, c):\n    return None\n"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        environment={"ORDERS_ARN": fn.function_arn},
+    )
+
+
+#: The same integrations handed ``fn.function`` ($LATEST) instead of the SafeFunction.
+BYPASSES: dict[str, Integration] = {
+    **INVOKERS,
+    "another function's environment": _environment_of_another,
+}
+
+
+@pytest.fixture(scope="module")
+def bypass_report() -> Any:
+    app = new_app()
+    stacks = {}
+    for index, (name, integrate) in enumerate(BYPASSES.items()):
+        stack = new_stack(app, f"Bypass{index}")
+        fn = SafeFunction(stack, "Orders", **function_kwargs(timeout=Duration.seconds(10)))
+        integrate(stack, fn.function)
+        stacks[name] = stack
+    report = DeploymentSafetyChecks().validate_scope(app)
+    return stacks, report
+
+
+@pytest.mark.parametrize("case", list(BYPASSES))
+def test_every_bypass_is_an_unqualified_invoke_finding(bypass_report, case):
+    stacks, report = bypass_report
+    stack_path = stacks[case].node.path
+    found = [
+        f for f in report.findings if f.rule_id == "UnqualifiedInvoke" and f.stack == stack_path
+    ]
+    assert found, f"{case}: the bypass went unnoticed"
+    assert all(f"SafeFunction {stack_path}/Orders" in f.message for f in found)
+
+
+def test_a_consumer_on_a_published_version_is_not_a_bypass():
+    stack = new_stack()
+    fn = SafeFunction(stack, "Orders", **function_kwargs(timeout=Duration.seconds(10)))
+    queue = sqs.Queue(stack, "Queue", visibility_timeout=Duration.minutes(1))
+    lambda_.EventSourceMapping(
+        stack, "OnVersion", target=fn.version, event_source_arn=queue.queue_arn
+    )
+    report = DeploymentSafetyChecks().validate_scope(stack)
+    assert "UnqualifiedInvoke" not in report.rule_ids
+
+
+def test_with_the_rule_pack_registered_a_bypass_is_reported_once():
+    stack, _ = _bypassed(acknowledged=False)
+    app = stack.node.root
+    assert isinstance(app, App)
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
+    unqualified = [
+        construct["cloudFormationResource"]["logicalId"]
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        if violation["ruleName"] == "UnqualifiedInvoke"
+        for construct in violation["violatingConstructs"]
+    ]
+    assert len(unqualified) == len(set(unqualified)) == 3  # 2 permissions, 1 method: once each
+
+
+def test_the_rule_pack_still_reports_bypasses_of_plain_aliases():
+    stack = new_stack()
+    function = lambda_.Function(
+        stack,
+        "Plain",
+        code=lambda_.Code.from_inline("def handler(e, c):\n    return None\n"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+    )
+    lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
+    sns.Topic(stack, "Topic").add_subscription(subscriptions.LambdaSubscription(function))
+    app = stack.node.root
+    assert isinstance(app, App)
+    Validations.of(app).add_plugins(DeploymentSafetyChecks())
+    with pytest.raises(RuntimeError, match=r"(?s)SNS subscription invokes Plain\w+ unqualified"):
+        app.synth()
