@@ -29,6 +29,7 @@ from constructs_pkg.assembly import (
     load_assembly,
     mapping,
 )
+from constructs_pkg.runtime.env import RECYCLE_ENV
 
 __all__ = [
     "PLAN_REHEARSAL_FAULTS",
@@ -109,6 +110,8 @@ class Plan:
                     + (" (IGNORED: hotfix deploy)" if release["hotfix"] else "")
                 )
                 lines.append(f"      rehearsal: {_rehearsal_text(release['rehearsal'])}")
+                if "change" in release:
+                    lines.append(f"      change since the baseline: {release['change']}")
             consumers = [c for c in self.consumers if c["stack"] == stack]
             if consumers:
                 lines.append("  Ordered consumers")
@@ -266,12 +269,69 @@ def build_plan(
                 }
             )
     if baseline is not None:
+        changes = _changes(assembly.templates, baseline.templates, plan.releases)
+        for release in plan.releases:
+            release["change"] = changes.get(release["path"], "new")
         plan.hazards = (
             _decommission_hazards(assembly, baseline)
             + _format_hazards(plan.consumers, _consumers(baseline.templates))
             + _rollout_hazards(plan.releases, _releases(baseline.templates))
         )
     return plan
+
+
+def _function_of_alias(template: Mapping[str, Any], alias_id: str) -> Mapping[str, Any] | None:
+    """Return the properties of the function an alias (a logical id) points at."""
+    resources = mapping(template.get("Resources"))
+    alias = mapping(mapping(resources.get(alias_id)).get("Properties"))
+    function_id = mapping(alias.get("FunctionName")).get("Ref")
+    function = mapping(resources.get(function_id)) if isinstance(function_id, str) else {}
+    if function.get("Type") != "AWS::Lambda::Function":
+        return None
+    return mapping(function.get("Properties"))
+
+
+def _without_recycle(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a function's properties without the recycle token (what a recycle changes)."""
+    result = dict(properties)
+    variables = dict(mapping(mapping(result.get("Environment")).get("Variables")))
+    variables.pop(RECYCLE_ENV, None)
+    result["Environment"] = variables
+    return result
+
+
+def _changes(
+    current: Mapping[str, Mapping[str, Any]],
+    baseline: Mapping[str, Mapping[str, Any]],
+    releases: Sequence[Mapping[str, Any]],
+) -> dict[str, str]:
+    """Say what changes for each SafeFunction since the baseline.
+
+    ``recycle only, code unchanged`` when only the recycle token differs; ``code changed``
+    when the code does; ``configuration changed`` for any other property; ``unchanged``.
+    """
+    before = {
+        found.record.path: (found.stack, found.logical_id)
+        for found in find_records(baseline, ReleaseRecord)
+    }
+    changes: dict[str, str] = {}
+    for release in releases:
+        place = before.get(release["path"])
+        if place is None:
+            continue
+        new = _function_of_alias(current[release["stack"]], release["logical_id"])
+        old = _function_of_alias(baseline[place[0]], place[1])
+        if new is None or old is None:
+            changes[release["path"]] = "unknown (the function is not in the template)"
+        elif new == old:
+            changes[release["path"]] = "unchanged"
+        elif new.get("Code") != old.get("Code"):
+            changes[release["path"]] = "code changed"
+        elif _without_recycle(new) == _without_recycle(old):
+            changes[release["path"]] = "recycle only, code unchanged"
+        else:
+            changes[release["path"]] = "configuration changed"
+    return changes
 
 
 def _decommission_hazards(assembly: Assembly, baseline: Assembly) -> list[Hazard]:
@@ -355,6 +415,8 @@ def _rollout_hazards(current: list[dict[str, Any]], baseline: list[dict[str, Any
             reasons.append(f"the rollout became all at once (was {old['rollout']['description']})")
         if release["hotfix"] and not old["hotfix"]:
             reasons.append("this is a hotfix deploy: alarms are ignored")
+        if release["rollout"]["kind"] == "disabled" and old["rollout"]["kind"] != "disabled":
+            reasons.append("the rollout is disabled: no CodeDeploy, nothing rolls back")
         if reasons:
             hazards.append(
                 Hazard(

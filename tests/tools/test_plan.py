@@ -26,6 +26,16 @@ def _synth(outdir: Path, *, release: int) -> Path:
         rollout=Rollout.canary() if release == 1 else Rollout.all_at_once(),
         alarms=RollbackAlarms(p99_latency=Duration.seconds(2) if release == 1 else None),
     )
+    # Catalog is recycled in release 2: a new version with the same code.
+    SafeFunction(stack, "Catalog", **function_kwargs(), recycle=None if release == 1 else "r2")
+    # Payments gives up its rollout in release 2 (acknowledged on purpose, a hazard all the same).
+    payments = SafeFunction(
+        stack,
+        "Payments",
+        **function_kwargs(),
+        rollout=Rollout.canary() if release == 1 else Rollout.disabled(),
+    )
+    del payments
     jobs = FifoOrderedConsumer(
         stack, "Jobs", consumer=worker, accepted_format_versions=(1, 2) if release == 1 else (2,)
     )
@@ -77,9 +87,12 @@ def test_every_hazard_against_the_baseline(assemblies, capsys):
         "no longer accepts format version 1, which Shop/Orders emits"
         in kinds["format-dropped"]["message"]
     )
-    less_safe = kinds["less-safe-rollout"]["message"]
+    less_safe = " ".join(
+        h["message"] for h in report["hazards"] if h["kind"] == "less-safe-rollout"
+    )
     assert "rollback alarms went from 2 to 1" in less_safe
     assert "the rollout became all at once" in less_safe
+    assert "Shop/Payments is released less safely: the rollout is disabled" in less_safe
     assert {r["rehearsal"]["status"] for r in report["releases"]} == {"not rehearsed"}
 
 
@@ -87,7 +100,21 @@ def test_hazards_in_text_output(assemblies, capsys):
     baseline, new = assemblies
     assert main(["plan", str(new), "--baseline", str(baseline)]) == 1
     out = capsys.readouterr().out
-    assert "HAZARDS (3)" in out
+    assert "HAZARDS (4)" in out
+    assert "Shop/Catalog (alias live)" in out
+    assert "change since the baseline: recycle only, code unchanged" in out
+
+
+def test_the_plan_says_what_changes_for_each_function(assemblies, capsys):
+    baseline, new = assemblies
+    main(["plan", str(new), "--baseline", str(baseline), "--json"])
+    changes = {r["path"]: r["change"] for r in json.loads(capsys.readouterr().out)["releases"]}
+    assert changes == {
+        "Shop/Worker": "unchanged",
+        "Shop/Orders": "configuration changed",  # its format version (an environment variable)
+        "Shop/Catalog": "recycle only, code unchanged",
+        "Shop/Payments": "unchanged",  # only its rollout changed, not the function
+    }
 
 
 def test_plan_rehearses_each_release_on_request(assemblies, capsys):
