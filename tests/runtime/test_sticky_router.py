@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
@@ -23,19 +21,6 @@ STEPS = sticky_router.parse_key_path("$.requestContext.authorizer.claims.sub")
 def _event(user: str | None) -> dict[str, Any]:
     claims = {} if user is None else {"sub": user}
     return {"requestContext": {"authorizer": {"claims": claims}}, "path": "/orders"}
-
-
-@pytest.fixture
-def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "lambda",
-        region_name="eu-west-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 def _alias(stub: Stubber, version: str, weights: dict[str, float] | None = None) -> None:

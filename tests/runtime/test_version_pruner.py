@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import boto3
-import pytest
 from botocore.stub import Stubber
 
 from constructs_pkg.runtime import version_pruner
 
 FUNCTION = "orders"
 ARN = f"arn:aws:lambda:eu-west-1:123456789012:function:{FUNCTION}"
-
-
-@pytest.fixture
-def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "lambda",
-        region_name="eu-west-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 def _aliases(stub: Stubber, *aliases: dict[str, Any]) -> None:
