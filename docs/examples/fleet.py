@@ -20,7 +20,7 @@ def build(app: App) -> Stack:
         rollout=Rollout.canary(percent=10, interval=Duration.minutes(5)),
         secrets=[db_password],  # every member may read it, as DB_PASSWORD
     )
-    api = fleet.add_function(
+    fleet.add_function(
         "Api", handler="orders.handler", memory_size=512, timeout=Duration.seconds(10)
     )
     fleet.add_function(
@@ -31,6 +31,14 @@ def build(app: App) -> Stack:
         rollout=Rollout.all_at_once(),
         wave=2,  # starts shifting after every wave-1 alias is done
     )
+    # A FIFO consumer whose versions must not interleave on one message group is released at
+    # once (no canary: its smoke test and the release's alarms still run).
+    worker = fleet.add_function(
+        "Worker",
+        handler="fulfillment.handler",
+        timeout=Duration.seconds(30),
+        rollout=Rollout.all_at_once(),
+    )
     # Created in the member's scope: lives in the member's nested stack.
-    FifoOrderedConsumer(api, "Jobs", consumer=api)
+    FifoOrderedConsumer(worker, "Jobs", consumer=worker)
     return stack

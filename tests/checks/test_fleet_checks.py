@@ -39,10 +39,10 @@ def assembly(tmp_path_factory: Any) -> Path:
 def test_plan_reads_the_nested_member_stacks(assembly: Path) -> None:
     loaded = load_assembly(assembly)
     nested = [name for name in loaded.templates if name.startswith("Backend/")]
-    assert len(nested) == 2
+    assert len(nested) == 3
     plan = build_plan(loaded)
     waves = {release["path"].rsplit("/", 1)[-1]: release["wave"] for release in plan.releases}
-    assert waves == {"Api": 1, "PdfExport": 2}
+    assert waves == {"Api": 1, "PdfExport": 2, "Worker": 1}
     assert {c["path"].rsplit("/", 1)[-1] for c in plan.consumers} == {"Jobs"}
 
 

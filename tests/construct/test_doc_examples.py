@@ -54,11 +54,11 @@ def test_fleet_example():
 
     stack = fleet.build(new_app())
     tpl = Template.from_stack(stack)
-    tpl.resource_count_is("AWS::CloudFormation::Stack", 2)
+    tpl.resource_count_is("AWS::CloudFormation::Stack", 3)
     tpl.resource_count_is("AWS::CloudWatch::CompositeAlarm", 1)
     nested = [c for c in stack.node.find_all() if isinstance(c, NestedStack)]
-    assert len(nested) == 2
+    assert len(nested) == 3
     for child in nested:
         assert_no_cfn_lint_errors(child)
-    api = next(c for c in stack.node.find_all() if c.node.path.endswith("/Api/Jobs"))
-    assert isinstance(Stack.of(api), NestedStack)
+    jobs = next(c for c in stack.node.find_all() if c.node.path.endswith("/Worker/Jobs"))
+    assert isinstance(Stack.of(jobs), NestedStack)
