@@ -92,9 +92,11 @@ lock:
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache site dist
 
-# Benchmark (not a test): plain CDK vs FunctionFleet at N = 10, 40 and 500; see docs/performance.md.
+# Benchmarks (not tests): plain CDK vs FunctionFleet at N = 10, 40 and 500 (docs/performance.md);
+# the sticky canary router's work per request (docs/sticky-canary.md).
 bench: python-deps
 	$(BIN)/python -m benchmarks.fleet_bench
+	$(BIN)/python -m benchmarks.router_bench
 
 # Property tests with the long hypothesis profile (random seeds, many examples) and the
 # measurements too slow for `make test` (a 57 MB baseline plan). Prints hypothesis statistics.

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RuntimeLayer,
         SafeFunction,
         SmokeTest,
+        StickyRouter,
     )
 
 _EXPORTS = {
@@ -43,6 +44,7 @@ _EXPORTS = {
     "RuntimeLayer": "constructs_pkg.release",
     "SafeFunction": "constructs_pkg.release",
     "SmokeTest": "constructs_pkg.release",
+    "StickyRouter": "constructs_pkg.release",
 }
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "RuntimeLayer",
     "SafeFunction",
     "SmokeTest",
+    "StickyRouter",
 ]
 
 

@@ -57,6 +57,17 @@ RECYCLE_CONTEXT_KEY: Final = "constructs_pkg:recycle"
 #: Context key that switches every SafeFunction to an emergency (all-at-once, no alarms) deploy.
 HOTFIX_CONTEXT_KEY: Final = "constructs_pkg:hotfix"
 
+# --- Sticky canary (StickyRouter) -------------------------------------------------------------
+
+#: How long the router caches the alias's canary weight: a user moves at most this long
+#: after CodeDeploy shifts, and the router calls GetAlias at most once per period per
+#: execution environment.
+STICKY_CACHE_SECONDS: Final = 5
+#: Memory of the router function (it forwards payloads; it computes nothing heavy).
+STICKY_ROUTER_MEMORY_MB: Final = 256
+#: Seconds the router waits beyond the target's timeout (its own start-up and the GetAlias).
+STICKY_ROUTER_TIMEOUT_MARGIN_SECONDS: Final = 5
+
 # --- Ordered consumers (KinesisOrderedConsumer, FifoOrderedConsumer) -------------------------
 
 #: Kinesis: shards of a created stream, and the stream's retention.

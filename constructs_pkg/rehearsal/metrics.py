@@ -9,6 +9,12 @@ For an invocation through an alias, Lambda publishes each metric (``Invocations`
 * ``FunctionName`` + ``Resource`` = ``<function name>:<alias>``,
 * ``FunctionName`` + ``Resource`` = ``<function name>:<alias>`` + ``ExecutedVersion``.
 
+An invocation of a version by its own ARN (what the sticky canary router does) is published
+under ``FunctionName`` + ``Resource`` = ``<function name>:<version>``, with no
+``ExecutedVersion``. The rehearsal counts such a metric of the new version as the new
+version's requests: with many users the router sends the new version the alias's canary
+share, the same traffic the alias would (see docs/rehearsal.md).
+
 A CloudWatch metric is identified by its namespace, name and *all* of its dimensions, so an
 alarm whose dimensions are not one of these sets gets no data and never fires. That is the
 bug of aws-cdk#14248: ``Version.metric*()`` asks for ``Resource`` = ``<function ARN>:<version>``,
@@ -24,6 +30,8 @@ Examples
 >>> classify("AWS/Lambda", "Errors", {"FunctionName": "fn", "Resource": "fn:live",
 ...          "ExecutedVersion": "7"}, release)
 MetricSource(series='new', metric='Errors')
+>>> classify("AWS/Lambda", "Errors", {"FunctionName": "fn", "Resource": "fn:7"}, release)
+MetricSource(series='version', metric='Errors')
 >>> classify("AWS/Lambda", "Errors", {"FunctionName": "fn", "Resource": "arn:fn:7"},
 ...          release).kind
 'no-data'
@@ -44,6 +52,7 @@ from constructs_pkg.rehearsal.traffic import DurationGrid, DurationProfile
 
 __all__ = [
     "LAMBDA_NAMESPACE",
+    "NEW_VERSION_SERIES",
     "SERIES",
     "SIMULATED_METRICS",
     "DurationTables",
@@ -63,10 +72,15 @@ SIMULATED_METRICS: Final = ("Invocations", "Errors", "Duration", "Throttles")
 #: Which requests each dimension set covers.
 SERIES: Final = {
     "new": "the new version through the alias (FunctionName, Resource, ExecutedVersion)",
+    "version": "the new version by its own ARN (FunctionName, Resource=<function>:<version>), "
+    "as the sticky canary router invokes it",
     "alias": "both versions through the alias (FunctionName, Resource)",
     "function": "every invocation of the function (FunctionName)",
     "account": "every function of the account (no dimensions); only this one is simulated",
 }
+
+#: The series that count only the new version's requests.
+NEW_VERSION_SERIES: Final = frozenset({"new", "version"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,11 @@ class LambdaIdentity:
     def resource(self) -> str:
         """The ``Resource`` dimension of alias invocations."""
         return f"{self.function_name}:{self.alias}"
+
+    @property
+    def version_resource(self) -> str | None:
+        """The ``Resource`` dimension of invocations of the new version by its own ARN."""
+        return None if self.version is None else f"{self.function_name}:{self.version}"
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,10 @@ def classify(
         return NotWatched("not-simulated", f"FunctionName={show(function)} is another function")
     if set(dims) == {"FunctionName"}:
         return MetricSource("function", metric_name)
+    if set(dims) == {"FunctionName", "Resource"} and (
+        release.version_resource is not None and dims["Resource"] == release.version_resource
+    ):
+        return MetricSource("version", metric_name)
     if dims.get("Resource") != release.resource:
         return _no_data(dims, release)
     if set(dims) == {"FunctionName", "Resource"}:

@@ -37,7 +37,12 @@ from constructs_pkg.rehearsal.cloudwatch import (
     evaluate_rule,
     low_sample_threshold,
 )
-from constructs_pkg.rehearsal.metrics import DurationTables, MetricSource, PeriodCounts
+from constructs_pkg.rehearsal.metrics import (
+    NEW_VERSION_SERIES,
+    DurationTables,
+    MetricSource,
+    PeriodCounts,
+)
 from constructs_pkg.rehearsal.metrics import statistic_value as _statistic_value
 from constructs_pkg.rehearsal.model import CompositeAlarm, MetricAlarm, MetricQuery, Release
 from constructs_pkg.rehearsal.timing import Timing
@@ -348,7 +353,7 @@ class _Batch:
             rows = [self.minutes[m] for m in range(period * k, (period + 1) * k)]
             new_n = _total(ops, [r[0] for r in rows])
             new_e = _total(ops, [r[1] for r in rows])
-            if query.source.series == "new":
+            if query.source.series in NEW_VERSION_SERIES:
                 counts = PeriodCounts(new_n, new_e, ops.full(1.0))
             else:
                 n = ops.add(new_n, _total(ops, [r[2] for r in rows]))

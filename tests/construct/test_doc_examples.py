@@ -62,3 +62,28 @@ def test_fleet_example():
         assert_no_cfn_lint_errors(child)
     jobs = next(c for c in stack.node.find_all() if c.node.path.endswith("/Worker/Jobs"))
     assert isinstance(Stack.of(jobs), NestedStack)
+
+
+def test_sticky_canary_example():
+    from aws_cdk.assertions import Annotations, Match
+
+    from constructs_pkg.checks import DeploymentSafetyChecks
+    from constructs_pkg.release.sticky import ROUTER_HANDLER
+    from docs.examples import sticky_canary
+
+    app = new_app()
+    stack = sticky_canary.build(app)
+    # The router reaches Orders only by qualified ARNs: no deployment-safety finding.
+    assert DeploymentSafetyChecks().validate_scope(app).rule_ids == []
+    tpl = Template.from_stack(stack)
+    # API Gateway invokes the router, never Orders' $LATEST or its alias directly.
+    (router_id,) = tpl.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": ROUTER_HANDLER}}
+    )
+    (method,) = tpl.find_resources("AWS::ApiGateway::Method").values()
+    assert router_id in str(method["Properties"]["Integration"]["Uri"])
+    # The group rolls back on the alias's alarm and on the router's alarm of routed calls.
+    (group,) = tpl.find_resources("AWS::CodeDeploy::DeploymentGroup").values()
+    assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 2
+    Annotations.from_stack(stack).has_no_warning("*", Match.any_value())
+    assert_no_cfn_lint_errors(stack)

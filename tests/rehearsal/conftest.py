@@ -30,13 +30,14 @@ def sample_cdk_out(sample_stacks: list[Stack]) -> Path:
 
 @pytest.fixture(scope="session")
 def variants_cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The plain-CDK variants (tests/rehearsal/variants.py) and the FunctionFleet example."""
+    """The variants of tests/rehearsal/variants.py and the FunctionFleet example."""
     from docs.examples.fleet import build as build_fleet
-    from tests.rehearsal.variants import build_plain
+    from tests.rehearsal.variants import build_plain, build_sticky
 
     outdir = tmp_path_factory.mktemp("variants-cdk-out")
     app = _app(outdir)
     build_plain(app)
+    build_sticky(app)
     build_fleet(app)
     app.synth()
     return outdir

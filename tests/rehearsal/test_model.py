@@ -99,6 +99,33 @@ def test_version_metric_errors_never_fires(variant_releases, variants_rehearsal)
     assert variant_releases["Plain/RightLive"].findings == []
 
 
+def test_a_version_invoked_by_its_own_arn_is_the_new_versions_traffic(
+    variant_releases, variants_rehearsal
+):
+    """The sticky router invokes versions: Resource=<function>:<version>, no ExecutedVersion."""
+    routed = variant_releases["Plain/RoutedLive"]
+    assert routed.findings == []
+    (alarm,) = [routed.alarms[key] for key in routed.watched]
+    assert [(q.source.series, q.source.metric) for q in alarm.queries] == [("version", "Errors")]
+    assert variants_rehearsal.result("Plain/RoutedLive", "errors=100%", 10).p_rollback > 0.95
+
+
+def test_a_sticky_router_adds_simulated_alarms_to_its_targets_release(
+    variant_releases, variants_rehearsal
+):
+    orders = variant_releases["Sticky/Orders"]
+    assert orders.findings == []
+    watched = [orders.alarms[key] for key in orders.watched]
+    routed = [a for a in watched if "Router" in a.name]
+    assert len(routed) == 1
+    assert len(watched) == 2
+    (error_rate,) = routed
+    assert error_rate.simulated
+    series = {q.source.series for q in error_rate.queries if isinstance(q.source, MetricSource)}
+    assert series == {"version"}
+    assert variants_rehearsal.result("Sticky/Orders", "errors=100%", 10).p_rollback > 0.95
+
+
 def test_custom_config_composite_and_imported_alarm(variant_releases, variants_rehearsal):
     custom = variant_releases["Plain/CustomLive"]
     assert (custom.shape.kind, custom.shape.percent, custom.shape.interval_minutes) == (

@@ -9,6 +9,9 @@ Each release is one function + ``live`` alias + ``LambdaDeploymentGroup``:
 * ``NoRollback``: alarms stop the deployment but do not roll back.
 * ``P99Ignore`` / ``P99Evaluate``: p99 alarms with ``EvaluateLowSampleCountPercentile``
   ignore / evaluate.
+* ``Routed``: its only alarm watches the new version invoked by its own ARN
+  (``Resource=<function>:<version>``), as a sticky canary router calls it.
+* ``Sticky`` (stack ``Sticky``): a SafeFunction behind a ``StickyRouter``.
 """
 
 from __future__ import annotations
@@ -158,4 +161,33 @@ def build_plain(app: App) -> Stack:
             evaluate_low_sample_count_percentile=low_samples,
         )
         _group(stack, name, alias, [alarm])
+
+    routed, routed_alias = _release(stack, "Routed")
+    metric = cloudwatch.Metric(
+        namespace="AWS/Lambda",
+        metric_name="Errors",
+        statistic="Sum",
+        period=Duration.minutes(1),
+        dimensions_map={
+            "FunctionName": routed.function_name,
+            "Resource": f"{routed.function_name}:{routed.current_version.version}",
+        },
+    )
+    _group(stack, "Routed", routed_alias, [_alarm(stack, "RoutedErrors", metric)])
+    return stack
+
+
+def build_sticky(app: App) -> Stack:
+    """Add the ``Sticky`` stack: a SafeFunction ``Orders`` behind a ``StickyRouter``."""
+    from constructs_pkg import SafeFunction, StickyRouter
+
+    stack = Stack(app, "Sticky", env=TEST_ENV)
+    orders = SafeFunction(
+        stack,
+        "Orders",
+        code=inline_code(),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+    )
+    StickyRouter(stack, "Router", target=orders, key="$.requestContext.authorizer.claims.sub")
     return stack
