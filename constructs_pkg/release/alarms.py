@@ -174,14 +174,24 @@ class ReleaseMetricFactory:
         self.version = version
         self.period = period
 
-    def alias(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
-        """Metric of every invocation through the alias, whichever version ran."""
+    def metric(
+        self, metric_name: str, statistic: str, dimensions: dict[str, str]
+    ) -> cloudwatch.Metric:
+        """Lambda metric ``metric_name`` under ``dimensions``, at the factory's period."""
         return cloudwatch.Metric(
             namespace=LAMBDA_NAMESPACE,
             metric_name=metric_name,
             statistic=statistic,
             period=self.period,
-            dimensions_map={
+            dimensions_map=dimensions,
+        )
+
+    def alias(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+        """Metric of every invocation through the alias, whichever version ran."""
+        return self.metric(
+            metric_name,
+            statistic,
+            {
                 "FunctionName": self.function_name,
                 "Resource": f"{self.function_name}:{self.alias_name}",
             },
@@ -189,12 +199,10 @@ class ReleaseMetricFactory:
 
     def new_version(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
         """Metric of the invocations through the alias that ran ``version``."""
-        return cloudwatch.Metric(
-            namespace=LAMBDA_NAMESPACE,
-            metric_name=metric_name,
-            statistic=statistic,
-            period=self.period,
-            dimensions_map={
+        return self.metric(
+            metric_name,
+            statistic,
+            {
                 "FunctionName": self.function_name,
                 "Resource": f"{self.function_name}:{self.alias_name}",
                 "ExecutedVersion": self.version,

@@ -34,7 +34,6 @@ from constructs_pkg._validation import (
 )
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.alarms import (
-    LAMBDA_NAMESPACE,
     ReleaseMetricFactory,
     _rollback_alarm_specs,
     add_alarm,
@@ -71,12 +70,10 @@ class VersionMetricFactory(ReleaseMetricFactory):
 
     def new_version(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
         """Metric of the direct invocations of ``version``."""
-        return cloudwatch.Metric(
-            namespace=LAMBDA_NAMESPACE,
-            metric_name=metric_name,
-            statistic=statistic,
-            period=self.period,
-            dimensions_map={
+        return self.metric(
+            metric_name,
+            statistic,
+            {
                 "FunctionName": self.function_name,
                 "Resource": f"{self.function_name}:{self.version}",
             },
