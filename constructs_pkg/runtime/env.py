@@ -10,6 +10,7 @@ import re
 from typing import Final
 
 __all__ = [
+    "BAKE_SECONDS_ENV",
     "ENV_NAME_PATTERN",
     "FORMAT_VERSION_SUFFIX",
     "HANDLER_ENV",
@@ -68,6 +69,12 @@ SMOKE_PAYLOAD_ENV: Final = "SMOKE_PAYLOAD"
 SMOKE_EXPECT_ENV: Final = "SMOKE_EXPECT"
 #: The target's timeout in whole seconds.
 SMOKE_TARGET_TIMEOUT_ENV: Final = "SMOKE_TARGET_TIMEOUT_SECONDS"
+
+# --- Bake after the last shift (runtime.bake_hook, read by the rehearsal too) ----------------
+
+#: Whole seconds the AfterAllowTraffic hook keeps the deployment open after the last traffic
+#: shift, watching the deployment group's alarms (0: no bake, only the post-traffic test).
+BAKE_SECONDS_ENV: Final = "BAKE_SECONDS"
 
 # --- Producers of a format-version contract (runtime.contracts) -----------------------------
 
