@@ -396,9 +396,13 @@ def _bake(
                 time_left=time_left,
             )
         except _OutOfTimeError as exc:
+            cut = (
+                f"the {bake_seconds} s bake ran, but {exc}"
+                if baked >= bake_seconds
+                else f"bake cut short after {baked:.0f} of {bake_seconds} s: {exc}"
+            )
             raise BakeFailedError(
-                f"bake cut short after {baked:.0f} of {bake_seconds} s: {exc}; a version is "
-                "not promoted on a short bake"
+                f"{cut}; a version is not promoted without its full bake"
             ) from None
         except Exception as exc:
             code = _error_code(exc) or type(exc).__name__
