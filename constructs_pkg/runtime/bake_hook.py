@@ -436,7 +436,10 @@ def _bake(
         f"{config.deployment_group} ({', '.join(config.names)}) in {polls} checks: none in ALARM"
     )
     if ignored:
-        detail += f"; {len(ignored)} check(s) failed and were ignorePollAlarmFailure-ignored"
+        detail += (
+            f"; {len(ignored)} check(s) could not read the alarms (ignored: the group sets "
+            "ignorePollAlarmFailure)"
+        )
     return detail
 
 
@@ -499,7 +502,7 @@ def handle(
     ...         return {}
     >>> handle({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "e-1"},
     ...        codedeploy_client=FakeCodeDeploy(), cloudwatch_client=None,
-    ...        make_lambda_client=lambda timeout: None, environ={"BAKE_SECONDS": "0"})
+    ...        make_lambda_client=lambda timeout: None, environ={BAKE_SECONDS_ENV: "0"})
     {'status': 'Succeeded', 'detail': 'no bake (BAKE_SECONDS=0)', 'report': 'reported'}
     """
     started = clock()

@@ -307,7 +307,10 @@ def test_missing_alarm_with_ignore_poll_alarm_failure_keeps_baking(clients, capl
     result = _run(clients, _environ(), clock)
     assert result["status"] == "Succeeded"
     assert "in 6 checks: none in ALARM" in result["detail"]
-    assert "6 check(s) failed and were ignorePollAlarmFailure-ignored" in result["detail"]
+    assert (
+        "6 check(s) could not read the alarms (ignored: the group sets ignorePollAlarmFailure)"
+        in result["detail"]
+    )
     assert sum(clock.slept) == 100
     assert "alarm(s) not found: orders-latency" in caplog.text
 
@@ -352,7 +355,7 @@ def test_denied_describe_alarms_is_not_retried_but_can_be_ignored(clients):
     clock = FakeClock()
     result = _run(clients, _environ("20"), clock)
     assert result["status"] == "Succeeded"
-    assert "1 check(s) failed" in result["detail"]
+    assert "1 check(s) could not read the alarms" in result["detail"]
     assert clock.slept == [20.0]
 
 
