@@ -17,19 +17,32 @@ from constructs_pkg import limits
 ALIAS_NAME: Final = "live"
 #: Default rollout: canary this percentage of traffic ...
 CANARY_PERCENT: Final = 10
-#: ... for this many minutes, then shift the rest.
-CANARY_INTERVAL_MINUTES: Final = 5
+#: ... for this many minutes, then shift the rest. Long enough for the slowest detection of a
+#: version failing every call (6.7 minutes with the default alarms, docs/rehearsal.md).
+CANARY_INTERVAL_MINUTES: Final = 10
 #: Default step and interval of ``Rollout.linear()``.
 LINEAR_PERCENT: Final = 10
 LINEAR_INTERVAL_MINUTES: Final = 1
+#: After the last shift, the deployment stays open this many minutes while the managed
+#: AfterAllowTraffic hook watches the alarms (the bake): at low traffic most bad versions
+#: are caught here, at 100 % (docs/rehearsal.md).
+BAKE_MINUTES: Final = 8
 
 #: Roll back when more than this percentage of the new version's invocations fail ...
-ERROR_RATE_PERCENT: Final = 1.0
-#: ... and at least this many failed in one period (so 1 error out of 3 calls does not roll back).
-MIN_ERRORS: Final = 3
-#: Alarm period and evaluation periods of generated rollback alarms.
-ALARM_PERIOD_SECONDS: Final = 60
+ERROR_RATE_PERCENT: Final = 2.0
+#: ... and at least this many failed in one period (a healthy version's rare errors at low
+#: traffic do not roll back; docs/rehearsal.md measures both sides).
+MIN_ERRORS: Final = 4
+#: Alarm period and evaluation periods of the error-rate and throttle rollback alarms.
+ALARM_PERIOD_SECONDS: Final = 120
 ALARM_EVALUATION_PERIODS: Final = 1
+#: Without an explicit p99 threshold, the latency alarm fires above this share of the timeout ...
+P99_TIMEOUT_SHARE: Final = 0.5
+#: ... counting only minutes in which the new version served at least this many calls ...
+LATENCY_MIN_INVOCATIONS: Final = 300
+#: ... when this many of the last LATENCY_EVALUATION_PERIODS one-minute periods breach.
+LATENCY_DATAPOINTS_TO_ALARM: Final = 2
+LATENCY_EVALUATION_PERIODS: Final = 3
 
 #: Memory of the smoke-test hook function.
 SMOKE_HOOK_MEMORY_MB: Final = 256

@@ -43,6 +43,14 @@ CFN_MAX_INTEGER: Final = 2_147_483_647
 ROLLOUT_MIN_PERCENT: Final = 1
 ROLLOUT_MAX_PERCENT: Final = 99
 ROLLOUT_MAX_INTERVAL_MINUTES: Final = 2880
+#: The longest bake: the AfterAllowTraffic hook bakes inside one Lambda invocation (at most
+#: 900 s), which also holds the post-traffic smoke test and the report to CodeDeploy.
+BAKE_MAX_MINUTES: Final = 12
+#: A p99 threshold at the timeout could never fire (invocations end there).
+P99_MAX_TIMEOUT_SHARE: Final = 0.99
+#: A minimum-invocations guard above this would never let a percentile alarm fire (no
+#: Lambda alias serves more than this many calls per minute in practice; a bound for typos).
+LATENCY_MAX_MIN_INVOCATIONS: Final = 10_000_000
 #: CodeDeploy accepts at most this many alarms per deployment group.
 CODEDEPLOY_MAX_ALARMS: Final = 10
 #: Characters of a deployment group name.

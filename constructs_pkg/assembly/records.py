@@ -158,6 +158,8 @@ class RolloutRecord(Record):
     interval_minutes: int
     description: str
     timeline: tuple[tuple[int, ...], ...]
+    #: Minutes the deployment stays open after the last shift, alarms watched (0: none).
+    bake_minutes: int = 0
 
     def __post_init__(self) -> None:
         for index, step in enumerate(self.timeline):

@@ -37,27 +37,43 @@ class RollbackAlarms:
     """Thresholds of the alarms that roll a SafeFunction's deployment back.
 
     Every generated alarm watches the new version only and treats missing data as
-    not breaching, so a quiet canary does not roll back.
+    not breaching, so a quiet canary does not roll back. The defaults are the ones the
+    release rehearsal shows catch a bad version at 1, 10 and 100 requests per second
+    without rolling back healthy ones (docs/rehearsal.md).
 
     Parameters
     ----------
     error_rate_percent
         Roll back when more than this share of the new version's invocations end in a
-        function error within one period. Greater than 0 and at most 100. Default: 1.
+        function error within one period. Greater than 0 and at most 100. Default: 2.
     min_errors
-        ... and at least this many errors happened in that period, so one error out of
-        three calls does not roll back. Whole number of at least 1. Default: 3.
+        ... and at least this many errors happened in that period, so a healthy version's
+        occasional error at low traffic does not roll back. Whole number of at least 1.
+        Default: 4.
     p99_latency
         Roll back when the new version's p99 duration exceeds this. Must be below the
-        function timeout. Default: no latency alarm.
+        function timeout. Default: ``p99_timeout_share`` of the function timeout.
+    p99_timeout_share
+        Without ``p99_latency``, the p99 threshold is this share of the function timeout
+        (a p99 that close to the timeout is a version about to time out). Greater than 0
+        and at most 0.99; None for no latency alarm. Default: 0.5.
+    latency_min_invocations
+        The latency alarm counts a minute only when the new version served at least this
+        many invocations in it: the p99 of a few dozen samples is their maximum, so one
+        slow outlier would roll a healthy version back. Whole number from 1. Default: 300.
+    latency_datapoints_to_alarm, latency_evaluation_periods
+        The latency alarm fires when this many of the last ``latency_evaluation_periods``
+        one-minute periods breach. Default: 2 of 3.
     throttles
         Roll back when the alias is throttled more than this many times in one period.
         Throttled requests never reach a version, so this alarm watches the alias as a
         whole. Default: no throttle alarm.
     period
-        Alarm period, whole minutes from 1 to 60. Default: 1 minute.
+        Period of the error-rate and throttle alarms, whole minutes from 1 to 60 (the
+        latency alarm's is one minute). Default: 2 minutes.
     evaluation_periods
-        Consecutive breaching periods before the alarm fires. Default: 1.
+        Consecutive breaching periods before the error-rate and throttle alarms fire.
+        Default: 1.
     extra
         More alarms (any ``IAlarm``) that roll the deployment back. Default: none.
     combine_over_limit
@@ -76,6 +92,10 @@ class RollbackAlarms:
     error_rate_percent: float = defaults.ERROR_RATE_PERCENT
     min_errors: int = defaults.MIN_ERRORS
     p99_latency: Duration | None = None
+    p99_timeout_share: float | None = defaults.P99_TIMEOUT_SHARE
+    latency_min_invocations: int = defaults.LATENCY_MIN_INVOCATIONS
+    latency_datapoints_to_alarm: int = defaults.LATENCY_DATAPOINTS_TO_ALARM
+    latency_evaluation_periods: int = defaults.LATENCY_EVALUATION_PERIODS
     throttles: int | None = None
     period: Duration = field(
         default_factory=lambda: Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
@@ -112,6 +132,7 @@ class RollbackAlarms:
                 maximum_seconds=limits.LAMBDA_MAX_TIMEOUT_SECONDS,
                 tokens="reject",
             )
+        self._check_latency()
         if self.throttles is not None:
             check_number(
                 "RollbackAlarms(throttles)",
@@ -140,6 +161,60 @@ class RollbackAlarms:
         check_type("RollbackAlarms(extra)", self.extra, Sequence[cloudwatch.IAlarm])
         check_type("RollbackAlarms(combine_over_limit)", self.combine_over_limit, bool)
         object.__setattr__(self, "extra", tuple(self.extra))
+
+    def _check_latency(self) -> None:
+        if self.p99_timeout_share is not None:
+            check_number(
+                "RollbackAlarms(p99_timeout_share)",
+                self.p99_timeout_share,
+                minimum=0,
+                maximum=limits.P99_MAX_TIMEOUT_SHARE,
+                exclusive_minimum=True,
+                tokens="reject",
+            )
+        check_number(
+            "RollbackAlarms(latency_min_invocations)",
+            self.latency_min_invocations,
+            minimum=1,
+            maximum=limits.LATENCY_MAX_MIN_INVOCATIONS,
+            whole=True,
+            tokens="reject",
+        )
+        check_number(
+            "RollbackAlarms(latency_evaluation_periods)",
+            self.latency_evaluation_periods,
+            minimum=1,
+            maximum=limits.ALARM_MAX_EVALUATION_SECONDS // 60,
+            whole=True,
+            tokens="reject",
+        )
+        check_number(
+            "RollbackAlarms(latency_datapoints_to_alarm)",
+            self.latency_datapoints_to_alarm,
+            minimum=1,
+            maximum=self.latency_evaluation_periods,
+            whole=True,
+            tokens="reject",
+        )
+
+    def p99_threshold_ms(self, timeout_seconds: float | None) -> float | None:
+        """Return the latency alarm's threshold in milliseconds for a function with this timeout.
+
+        ``p99_latency`` if given, else ``p99_timeout_share`` of ``timeout_seconds`` (None:
+        no latency alarm, also when the timeout is unknown at synth).
+
+        Examples
+        --------
+        >>> RollbackAlarms().p99_threshold_ms(10)
+        5000.0
+        >>> RollbackAlarms(p99_latency=Duration.millis(800)).p99_threshold_ms(10)
+        800.0
+        """
+        if self.p99_latency is not None:
+            return float(self.p99_latency.to_milliseconds())
+        if self.p99_timeout_share is None or timeout_seconds is None:
+            return None
+        return float(round(self.p99_timeout_share * timeout_seconds * 1000))
 
     @property
     def window_minutes(self) -> int:
@@ -175,18 +250,24 @@ class ReleaseMetricFactory:
         self.period = period
 
     def metric(
-        self, metric_name: str, statistic: str, dimensions: dict[str, str]
+        self,
+        metric_name: str,
+        statistic: str,
+        dimensions: dict[str, str],
+        period: Duration | None = None,
     ) -> cloudwatch.Metric:
-        """Lambda metric ``metric_name`` under ``dimensions``, at the factory's period."""
+        """Lambda metric ``metric_name`` under ``dimensions``, at ``period`` (the factory's)."""
         return cloudwatch.Metric(
             namespace=LAMBDA_NAMESPACE,
             metric_name=metric_name,
             statistic=statistic,
-            period=self.period,
+            period=period or self.period,
             dimensions_map=dimensions,
         )
 
-    def alias(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+    def alias(
+        self, metric_name: str, statistic: str, period: Duration | None = None
+    ) -> cloudwatch.Metric:
         """Metric of every invocation through the alias, whichever version ran."""
         return self.metric(
             metric_name,
@@ -195,9 +276,12 @@ class ReleaseMetricFactory:
                 "FunctionName": self.function_name,
                 "Resource": f"{self.function_name}:{self.alias_name}",
             },
+            period,
         )
 
-    def new_version(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+    def new_version(
+        self, metric_name: str, statistic: str, period: Duration | None = None
+    ) -> cloudwatch.Metric:
         """Metric of the invocations through the alias that ran ``version``."""
         return self.metric(
             metric_name,
@@ -207,6 +291,7 @@ class ReleaseMetricFactory:
                 "Resource": f"{self.function_name}:{self.alias_name}",
                 "ExecutedVersion": self.version,
             },
+            period,
         )
 
     def error_rate(self, min_errors: int) -> cloudwatch.MathExpression:
@@ -224,6 +309,23 @@ class ReleaseMetricFactory:
             period=self.period,
         )
 
+    def guarded_p99(self, min_invocations: int) -> cloudwatch.MathExpression:
+        """Return the new version's p99 duration per minute, 0 in minutes with fewer calls.
+
+        A percentile of a handful of samples is one of them (the p99 of 30 is their
+        maximum): the guard keeps one slow outlier from rolling a healthy version back.
+        """
+        minute = Duration.minutes(1)
+        return cloudwatch.MathExpression(
+            expression=f"IF(invocations >= {int(min_invocations)}, p99, 0)",
+            using_metrics={
+                "p99": self.new_version("Duration", "p99", minute),
+                "invocations": self.new_version("Invocations", "Sum", minute),
+            },
+            label=f"New version p99 duration (ms), minutes with {int(min_invocations)}+ calls",
+            period=minute,
+        )
+
 
 def add_alarm(
     scope: Construct,
@@ -233,10 +335,12 @@ def add_alarm(
     threshold: float,
     description: str,
     evaluation_periods: int = 1,
+    datapoints_to_alarm: int | None = None,
 ) -> cloudwatch.Alarm:
     """Create an alarm that fires above ``threshold``; missing data is not breaching.
 
-    Every alarm the library generates goes through here, so they all behave alike.
+    It fires when ``datapoints_to_alarm`` (default: all) of the last ``evaluation_periods``
+    breach. Every alarm the library generates goes through here, so they all behave alike.
     """
     return cloudwatch.Alarm(
         scope,
@@ -244,7 +348,7 @@ def add_alarm(
         metric=metric,
         threshold=threshold,
         evaluation_periods=evaluation_periods,
-        datapoints_to_alarm=evaluation_periods,
+        datapoints_to_alarm=datapoints_to_alarm or evaluation_periods,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         alarm_description=description,
@@ -259,29 +363,58 @@ class _AlarmSpec:
     metric: cloudwatch.IMetric
     threshold: float
     description: str
+    evaluation_periods: int
+    datapoints_to_alarm: int
+
+    def create(self, scope: Construct, prefix: str = "") -> cloudwatch.Alarm:
+        """Create this alarm in ``scope`` (id ``prefix + construct_id``)."""
+        return add_alarm(
+            scope,
+            prefix + self.construct_id,
+            metric=self.metric,
+            threshold=self.threshold,
+            evaluation_periods=self.evaluation_periods,
+            datapoints_to_alarm=self.datapoints_to_alarm,
+            description=f"{self.description} Rolls the deployment back.",
+        )
 
 
 def _rollback_alarm_specs(
-    config: RollbackAlarms, metrics: ReleaseMetricFactory, subject: str
+    config: RollbackAlarms,
+    metrics: ReleaseMetricFactory,
+    subject: str,
+    timeout_seconds: float | None,
 ) -> list[_AlarmSpec]:
-    """List the alarms ``config`` asks for, in a stable order (error rate, p99, throttles)."""
+    """List the alarms ``config`` asks for, in a stable order (error rate, p99, throttles).
+
+    ``timeout_seconds`` is the function's timeout (None when unknown at synth), for the
+    default latency threshold.
+    """
+    periods = config.evaluation_periods
     specs = [
         _AlarmSpec(
             "ErrorRate",
             metrics.error_rate(config.min_errors),
             config.error_rate_percent,
             f"{subject}: new version error rate above {config.error_rate_percent}% "
-            f"with at least {config.min_errors} errors per period.",
+            f"with at least {config.min_errors} errors per "
+            f"{config.period.to_human_string()} period.",
+            periods,
+            periods,
         )
     ]
-    if config.p99_latency is not None:
+    threshold_ms = config.p99_threshold_ms(timeout_seconds)
+    if threshold_ms is not None:
         specs.append(
             _AlarmSpec(
                 "P99Latency",
-                metrics.new_version("Duration", "p99"),
-                config.p99_latency.to_milliseconds(),
-                f"{subject}: new version p99 duration above "
-                f"{config.p99_latency.to_human_string()}.",
+                metrics.guarded_p99(config.latency_min_invocations),
+                threshold_ms,
+                f"{subject}: new version p99 duration above {threshold_ms:g} ms in "
+                f"{config.latency_datapoints_to_alarm} of {config.latency_evaluation_periods} "
+                f"minutes with at least {config.latency_min_invocations} invocations.",
+                config.latency_evaluation_periods,
+                config.latency_datapoints_to_alarm,
             )
         )
     if config.throttles is not None:
@@ -291,6 +424,8 @@ def _rollback_alarm_specs(
                 metrics.alias("Throttles", "Sum"),
                 config.throttles,
                 f"{subject}: more than {config.throttles} throttles per period on the alias.",
+                periods,
+                periods,
             )
         )
     return specs
@@ -319,6 +454,9 @@ class RollbackAlarmSet(Construct):
         Metrics of the alias and of its new version.
     subject
         Construct path the alarm descriptions name.
+    timeout_seconds
+        The function's timeout, for the default latency threshold (None: unknown, no
+        default latency alarm).
     """
 
     def __init__(
@@ -330,6 +468,7 @@ class RollbackAlarmSet(Construct):
         config: RollbackAlarms,
         metrics: ReleaseMetricFactory,
         subject: str,
+        timeout_seconds: float | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._group = deployment_group
@@ -338,17 +477,8 @@ class RollbackAlarmSet(Construct):
         self._alarms: list[cloudwatch.IAlarm] = []
         self._listeners: list[Callable[[cloudwatch.IAlarm], None]] = []
         self._composite: cloudwatch.CompositeAlarm | None = None
-        for spec in _rollback_alarm_specs(config, metrics, subject):
-            self.add(
-                add_alarm(
-                    self,
-                    spec.construct_id,
-                    metric=spec.metric,
-                    threshold=spec.threshold,
-                    evaluation_periods=config.evaluation_periods,
-                    description=f"{spec.description} Rolls the deployment back.",
-                )
-            )
+        for spec in _rollback_alarm_specs(config, metrics, subject, timeout_seconds):
+            self.add(spec.create(self))
         for extra in config.extra:
             self.add(extra)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -53,15 +54,24 @@ class Rollout:
     Build one with :meth:`canary`, :meth:`linear` or :meth:`all_at_once`; the
     values are checked at once against CodeDeploy's limits (1-99 %, whole minutes,
     at most 2880 minutes). Shapes that match a CodeDeploy predefined configuration
-    (``CodeDeployDefault.LambdaCanary10Percent5Minutes`` ...) use it by name; any
+    (``CodeDeployDefault.LambdaCanary10Percent10Minutes`` ...) use it by name; any
     other shape becomes one ``AWS::CodeDeploy::DeploymentConfig`` per stack, shared
     by every function that uses it.
+
+    Every rollout but :meth:`disabled` ends with a **bake**: after the last shift the
+    deployment stays open for ``bake`` (default 8 minutes) while a managed
+    AfterAllowTraffic hook watches the deployment group's alarms and fails the
+    deployment, which rolls it back, when one fires. Without it, CodeDeploy stops
+    watching at the last shift, and a bad version whose alarm fires a minute later stays
+    at 100 %. ``bake=Duration.minutes(0)`` turns it off.
 
     Examples
     --------
     >>> from aws_cdk import Duration
     >>> Rollout.canary(percent=10, interval=Duration.minutes(5)).describe()
-    'canary: 10% for 5 minutes, then 100%'
+    'canary: 10% for 5 minutes, then 100%; 8-minute bake'
+    >>> Rollout.all_at_once(bake=Duration.minutes(0)).describe()
+    'all at once: 100% immediately; no bake'
     >>> Rollout.linear(percent=25, every=Duration.minutes(2)).predefined_name is None
     True
     """
@@ -73,11 +83,15 @@ class Rollout:
     config_name: str | None = None
     #: For ``named`` from :meth:`from_config`: the config object itself.
     config: codedeploy.ILambdaDeploymentConfig | None = field(default=None, compare=False)
+    #: Minutes the deployment stays open after the last shift with the alarms watched
+    #: (None: the library default, :data:`constructs_pkg.defaults.BAKE_MINUTES`).
+    bake_minutes: int | None = None
 
     #: How the boundary's errors show a Rollout.
     __example__ = "Rollout.canary()"
 
     def __post_init__(self) -> None:
+        self._check_bake()
         if self.kind not in ("canary", "linear", "all_at_once", "named", "disabled"):
             raise ConfigurationError(
                 "Rollout(kind)",
@@ -126,6 +140,7 @@ class Rollout:
         *,
         percent: int = defaults.CANARY_PERCENT,
         interval: Duration | None = None,
+        bake: Duration | None = None,
     ) -> Rollout:
         """Shift ``percent`` % to the new version, wait ``interval``, then shift the rest.
 
@@ -134,12 +149,16 @@ class Rollout:
         percent
             Whole number from 1 to 99. Default: 10.
         interval
-            Whole minutes, 1 minute to 2880 minutes. Default: 5 minutes.
+            Whole minutes, 1 minute to 2880 minutes. Default: 10 minutes.
+        bake
+            How long the alarms keep watching after the shift to 100 %: whole minutes, 0 to
+            12. Default: 8 minutes.
         """
         interval = (
             interval if interval is not None else Duration.minutes(defaults.CANARY_INTERVAL_MINUTES)
         )
-        return cls._shaped("canary", "Rollout.canary", percent, "interval", interval)
+        shaped = cls._shaped("canary", "Rollout.canary", percent, "interval", interval)
+        return shaped.with_bake(bake, "Rollout.canary(bake)")
 
     @classmethod
     def linear(
@@ -147,6 +166,7 @@ class Rollout:
         *,
         percent: int = defaults.LINEAR_PERCENT,
         every: Duration | None = None,
+        bake: Duration | None = None,
     ) -> Rollout:
         """Shift ``percent`` % more to the new version every ``every`` until it has 100 %.
 
@@ -156,34 +176,50 @@ class Rollout:
             Whole number from 1 to 99. Default: 10.
         every
             Whole minutes, 1 minute to 2880 minutes. Default: 1 minute.
+        bake
+            As for :meth:`canary`. Default: 8 minutes.
         """
         every = every if every is not None else Duration.minutes(defaults.LINEAR_INTERVAL_MINUTES)
-        return cls._shaped("linear", "Rollout.linear", percent, "every", every)
+        shaped = cls._shaped("linear", "Rollout.linear", percent, "every", every)
+        return shaped.with_bake(bake, "Rollout.linear(bake)")
 
     @classmethod
-    def all_at_once(cls) -> Rollout:
+    def all_at_once(cls, *, bake: Duration | None = None) -> Rollout:
         """Shift all traffic at once (``CodeDeployDefault.LambdaAllAtOnce``).
 
-        Alarms and smoke tests still run; there is just no period in which only part
-        of the traffic reaches the new version.
+        Alarms and smoke tests still run, and the bake keeps the alarms watching after the
+        shift; there is just no period in which only part of the traffic reaches the new
+        version.
+
+        Parameters
+        ----------
+        bake
+            As for :meth:`canary`. Default: 8 minutes.
         """
-        return cls("all_at_once")
+        return cls("all_at_once").with_bake(bake, "Rollout.all_at_once(bake)")
 
     @classmethod
-    def named(cls, name: str) -> Rollout:
+    def named(cls, name: str, *, bake: Duration | None = None) -> Rollout:
         """Use the CodeDeploy deployment config called ``name`` (predefined or your own).
 
         A predefined ``CodeDeployDefault.Lambda*`` name becomes the rollout of that shape (so
         the plan, the rehearsal and the checks know it); any other name is used as it is,
         its shape unknown at synth time.
 
+        Parameters
+        ----------
+        name
+            The deployment config's name.
+        bake
+            As for :meth:`canary`. Default: 8 minutes.
+
         Examples
         --------
-        >>> Rollout.named("CodeDeployDefault.LambdaCanary10Percent5Minutes") == Rollout.canary()
+        >>> Rollout.named("CodeDeployDefault.LambdaCanary10Percent10Minutes") == Rollout.canary()
         True
         >>> Rollout.named("Acme.Lambda.Canary5Percent20Minutes").describe()
-        'CodeDeploy config Acme.Lambda.Canary5Percent20Minutes (shape not known at synth)'
-        """
+        'CodeDeploy config Acme.Lambda.Canary5Percent20Minutes (shape not known at synth); 8-minute bake'
+        """  # noqa: E501
         check_name(
             "Rollout.named(name)",
             name,
@@ -192,15 +228,36 @@ class Rollout:
             tokens="reject",
         )
         shape = _BY_NAME.get(name)
-        return shape if shape is not None else cls("named", config_name=name)
+        found = shape if shape is not None else cls("named", config_name=name)
+        return found.with_bake(bake, "Rollout.named(bake)")
 
     @classmethod
-    def from_config(cls, config: codedeploy.ILambdaDeploymentConfig) -> Rollout:
-        """Use an existing deployment config object (``LambdaDeploymentConfig`` or imported)."""
+    def from_config(
+        cls, config: codedeploy.ILambdaDeploymentConfig, *, bake: Duration | None = None
+    ) -> Rollout:
+        """Use an existing deployment config object (``LambdaDeploymentConfig`` or imported).
+
+        ``bake`` as for :meth:`canary` (default 8 minutes).
+        """
         check_type("Rollout.from_config(config)", config, codedeploy.ILambdaDeploymentConfig)
         name = config.deployment_config_name
         shape = None if is_unresolved(name) else _BY_NAME.get(name)
-        return shape if shape is not None else cls("named", config_name=name, config=config)
+        found = shape if shape is not None else cls("named", config_name=name, config=config)
+        return found.with_bake(bake, "Rollout.from_config(bake)")
+
+    def with_bake(self, bake: Duration | None, argument: str = "bake") -> Rollout:
+        """Return this rollout with a ``bake`` (None: the library default), checked."""
+        if bake is None:
+            return self
+        check_duration(
+            argument,
+            bake,
+            minimum_seconds=0,
+            maximum_seconds=limits.BAKE_MAX_MINUTES * 60,
+            whole="minutes",
+            tokens="reject",
+        )
+        return dataclasses.replace(self, bake_minutes=int(bake.to_minutes()))
 
     @classmethod
     def disabled(cls) -> Rollout:
@@ -212,6 +269,25 @@ class Rollout:
         is acknowledged with a reason.
         """
         return cls("disabled")
+
+    def _check_bake(self) -> None:
+        if self.bake_minutes is None:
+            return
+        if self.kind == "disabled" and self.bake_minutes:
+            raise ConfigurationError(
+                "Rollout.disabled(bake)",
+                self.bake_minutes,
+                "no bake (there is no deployment to keep open)",
+            )
+        check_number(
+            "Rollout(bake_minutes)",
+            self.bake_minutes,
+            minimum=0,
+            maximum=limits.BAKE_MAX_MINUTES,
+            whole=True,
+            tokens="reject",
+        )
+        object.__setattr__(self, "bake_minutes", int(self.bake_minutes))
 
     @classmethod
     def _shaped(
@@ -282,25 +358,38 @@ class Rollout:
         return steps
 
     @property
-    def bake_minutes(self) -> int:
+    def shift_minutes(self) -> int:
         """Minutes from the first shift to 100 % (0 for all at once or an unknown shape)."""
         timeline = self.timeline()
         return timeline[-1].minute if timeline else 0
 
+    @property
+    def bake(self) -> int:
+        """Minutes of bake in force: ``bake_minutes``, else the default (0 when disabled)."""
+        if self.kind == "disabled":
+            return 0
+        return defaults.BAKE_MINUTES if self.bake_minutes is None else self.bake_minutes
+
+    @property
+    def total_minutes(self) -> int:
+        """Minutes from the first shift to the end of the bake (0 for an unknown shape)."""
+        return self.shift_minutes + self.bake if self.shape_known else 0
+
     def describe(self) -> str:
-        """One line for humans: ``canary: 10% for 5 minutes, then 100%``."""
-        if self.kind == "all_at_once":
-            return "all at once: 100% immediately"
+        """One line for humans: ``canary: 10% for 10 minutes, then 100%; 8-minute bake``."""
         if self.kind == "disabled":
             return "disabled: CloudFormation moves the alias at once, no CodeDeploy, no rollback"
+        bake = f"; {self.bake}-minute bake" if self.bake else "; no bake"
+        if self.kind == "all_at_once":
+            return "all at once: 100% immediately" + bake
         if self.kind == "named":
-            return f"CodeDeploy config {self.config_name} (shape not known at synth)"
+            return f"CodeDeploy config {self.config_name} (shape not known at synth)" + bake
         unit = "minute" if self.interval_minutes == 1 else "minutes"
         if self.kind == "canary":
-            return f"canary: {self.percent}% for {self.interval_minutes} {unit}, then 100%"
+            return f"canary: {self.percent}% for {self.interval_minutes} {unit}, then 100%" + bake
         return (
             f"linear: +{self.percent}% every {self.interval_minutes} {unit}, "
-            f"100% after {self.bake_minutes} minutes"
+            f"100% after {self.shift_minutes} minutes" + bake
         )
 
     def record(self) -> RolloutRecord:
@@ -311,6 +400,7 @@ class Rollout:
             interval_minutes=self.interval_minutes,
             description=self.describe(),
             timeline=tuple((step.minute, step.percent) for step in self.timeline()),
+            bake_minutes=self.bake,
         )
 
     def traffic_routing(self) -> codedeploy.TrafficRouting:

@@ -33,8 +33,10 @@ from constructs_pkg._validation import (
 from constructs_pkg.assembly.records import ReleaseRecord
 from constructs_pkg.checks.guard import AliasGuard
 from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.rehearsal.codedeploy import alarm_timing_warning
 from constructs_pkg.release._shared import SharedRelease
 from constructs_pkg.release.alarms import ReleaseMetricFactory, RollbackAlarms, RollbackAlarmSet
+from constructs_pkg.release.bake import create_bake_hook
 from constructs_pkg.release.function_options import (
     EventInvokeConfigOptions,
     EventSourceMappingOptions,
@@ -114,15 +116,18 @@ class SafeFunction(Construct):
         Name of the alias callers use. Default: ``live``.
     rollout
         How traffic shifts to a new version. Default: ``Rollout.canary(percent=10,
-        interval=Duration.minutes(5))``.
+        interval=Duration.minutes(10))`` with an 8-minute bake (the alarms keep watching
+        after the shift to 100 %, from a managed AfterAllowTraffic hook).
     alarms
-        Rollback alarm thresholds. Default: ``RollbackAlarms()`` (error rate above 1 %
-        with at least 3 errors in a minute).
+        Rollback alarm thresholds. Default: ``RollbackAlarms()`` (error rate above 2 %
+        with at least 4 errors in 2 minutes; p99 duration above half the timeout in 2 of
+        3 minutes with at least 300 calls).
     smoke_test
         Pre-traffic hook that invokes the new version before any traffic moves.
         Default: none.
     post_traffic_test
-        Post-traffic hook, run after all traffic has moved. Default: none.
+        Post-traffic smoke test, run after all traffic has moved, before the bake (in the
+        same hook). Default: none.
     deployment_group_name
         Physical name of the CodeDeploy deployment group. Default: generated.
     **options
@@ -207,7 +212,9 @@ class SafeFunction(Construct):
         self._check_alarms_fit(requested, function_options.get("timeout"))
         #: The rollout in force for this synth (all at once in hotfix mode).
         self.rollout = (
-            Rollout.all_at_once() if self.hotfix and requested.kind != "disabled" else requested
+            Rollout.all_at_once(bake=Duration.minutes(0))
+            if self.hotfix and requested.kind != "disabled"
+            else requested
         )
         self._check_slots(arguments)
 
@@ -229,17 +236,17 @@ class SafeFunction(Construct):
             config=self.alarm_config,
             metrics=self._metrics,
             subject=self.node.path,
+            timeout_seconds=function_timeout_seconds(function_options.get("timeout")),
         )
         timeout = function_options.get("timeout")
         #: The managed pre-traffic smoke-test hook, if ``smoke_test`` was given.
         self.smoke_test_hook = self._build_smoke_hook(smoke_test, "PreTrafficHook", timeout)
         #: The function in CodeDeploy's BeforeAllowTraffic slot, if any.
         self.pre_traffic_hook = self.smoke_test_hook or pre_traffic_hook
-        #: The function in CodeDeploy's AfterAllowTraffic slot (the managed post-traffic
-        #: smoke test, or ``post_traffic_hook``), if any.
-        self.post_traffic_hook = (
-            self._build_smoke_hook(post_traffic_test, "PostTrafficHook", timeout)
-            or post_traffic_hook
+        #: The function in CodeDeploy's AfterAllowTraffic slot (the managed bake, with the
+        #: post-traffic smoke test if any, or ``post_traffic_hook``), if any.
+        self.post_traffic_hook = self._build_post_traffic_hook(
+            post_traffic_test, post_traffic_hook, timeout
         )
         self._attach_hooks()
         #: The custom resource that retires old versions after each release (None with
@@ -347,14 +354,36 @@ class SafeFunction(Construct):
                 path=self.node.path,
                 reason="Invocations end at the timeout, so this alarm could never fire.",
             )
-        if rollout.kind != "all_at_once" and alarms.window_minutes > rollout.bake_minutes:
+        warning = self._alarm_timing_warning(rollout)
+        if warning is not None:
             Annotations.of(self).add_warning_v2(
-                "constructs_pkg:alarm-window",
-                f"The rollback alarms need {alarms.window_minutes} minutes of data but the "
-                f"rollout ({rollout.describe()}) moves all traffic after {rollout.bake_minutes} "
-                "minutes: a bad version can be fully live before an alarm can stop it. Lengthen "
-                "the rollout interval or shorten RollbackAlarms(period, evaluation_periods).",
+                "constructs_pkg:alarm-window", f"{self.node.path} ({rollout.describe()}): {warning}"
             )
+
+    def _alarm_timing_warning(self, rollout: Rollout) -> str | None:
+        """Say when the error-rate alarm cannot stop a broken version in time (rehearsal model).
+
+        In time means within a canary's first step (before 100 %) and within the whole
+        deployment (the shifts and the bake: CodeDeploy stops watching at its end).
+        """
+        if self.hotfix or rollout.kind in ("disabled", "named"):
+            return None
+        alarms = self.alarm_config
+        windows = [
+            ((rollout.shift_minutes + rollout.bake) * 60, "the deployment (shifts and bake)")
+        ]
+        if rollout.kind == "canary":
+            windows.insert(0, (rollout.interval_minutes * 60, "the canary step"))
+        for window_seconds, window in windows:
+            warning = alarm_timing_warning(
+                window_seconds=window_seconds,
+                period_seconds=alarms.period.to_seconds(),
+                datapoints_to_alarm=alarms.evaluation_periods,
+                window=window,
+            )
+            if warning is not None:
+                return warning
+        return None
 
     def _build_function(
         self,
@@ -448,6 +477,13 @@ class SafeFunction(Construct):
                     reason=f"CodeDeploy runs one {slot} hook per deployment; {managed} already "
                     f"claims it. Call your checks from one function, or drop {managed}.",
                 )
+            if (
+                slot == "AfterAllowTraffic"
+                and arguments[own] is not None
+                and self.rollout.kind != "disabled"
+                and not self.hotfix
+            ):
+                self._check_bake_slot(arguments[own])
             if self.rollout.kind == "disabled" and (arguments[managed] or arguments[own]):
                 raise ConfigurationError(
                     managed if arguments[managed] is not None else own,
@@ -457,12 +493,51 @@ class SafeFunction(Construct):
                     reason="Hooks run inside a CodeDeploy deployment, and there is none.",
                 )
 
+    def _check_bake_slot(self, own: lambda_.IFunction) -> None:
+        """Your own AfterAllowTraffic hook leaves no slot for the bake."""
+        if self.rollout.bake_minutes:
+            raise ConfigurationError(
+                "post_traffic_hook",
+                _shown(own),
+                f"no value when the rollout bakes ({self.rollout.describe()})",
+                path=self.node.path,
+                reason="The bake runs in the AfterAllowTraffic hook, and CodeDeploy runs one. "
+                "Use post_traffic_test= (it runs before the bake), or bake=Duration.minutes(0).",
+            )
+        if self.rollout.bake_minutes is None:
+            Annotations.of(self).add_warning_v2(
+                "constructs_pkg:no-bake",
+                f"{self.node.path} has its own post_traffic_hook, which holds CodeDeploy's one "
+                "AfterAllowTraffic slot, so there is no bake: the alarms stop watching at the "
+                "last shift, and a bad version detected later stays at 100 %. Use "
+                "post_traffic_test= (it runs before the bake), or say so with "
+                "bake=Duration.minutes(0) in the rollout.",
+            )
+
     def _build_smoke_hook(
         self, test: SmokeTest | None, construct_id: str, timeout: Duration | None
     ) -> lambda_.Function | None:
         if test is None:
             return None
         return test.create_hook(self, construct_id, target=self.version, target_timeout=timeout)
+
+    def _build_post_traffic_hook(
+        self, test: SmokeTest | None, own: lambda_.IFunction | None, timeout: Duration | None
+    ) -> lambda_.IFunction | None:
+        group = self.deployment_group
+        if own is not None:
+            return own
+        if group is None or not self.rollout.bake:
+            return self._build_smoke_hook(test, "PostTrafficHook", timeout)
+        return create_bake_hook(
+            self,
+            "PostTrafficHook",
+            bake_minutes=self.rollout.bake,
+            deployment_group=group,
+            test=test,
+            target=self.version,
+            target_timeout=timeout,
+        )
 
     def _attach_hooks(self) -> None:
         group = self.deployment_group

@@ -97,12 +97,8 @@ class SmokeTest:
         left to report; near Lambda's 900 s maximum the wait is capped (with a warning).
         """
         # A token timeout is unknown here: size the hook for Lambda's default.
-        target_seconds = int(
-            function_timeout_seconds(target_timeout) or limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS
-        )
-        timing = HookTiming.for_target(
-            max(1, min(target_seconds, limits.LAMBDA_MAX_TIMEOUT_SECONDS))
-        )
+        target_seconds = target_timeout_seconds(target_timeout)
+        timing = HookTiming.for_target(target_seconds)
         if not timing.waits_for_full_timeout:
             Annotations.of(scope).add_warning_v2(
                 "constructs_pkg:smoke-hook-wait",
@@ -111,13 +107,7 @@ class SmokeTest:
                 f"{timing.hook_seconds} s and must keep time to report to CodeDeploy. A smoke "
                 "payload that answers quickly avoids a false failure.",
             )
-        environment = {
-            env.SMOKE_TARGET_ENV: target.function_arn,
-            env.SMOKE_PAYLOAD_ENV: self.payload_json,
-            env.SMOKE_TARGET_TIMEOUT_ENV: str(timing.target_seconds),
-        }
-        if self.expect_json is not None:
-            environment[env.SMOKE_EXPECT_ENV] = self.expect_json
+        environment = self.hook_environment(target, timing.target_seconds)
         hook = lambda_.Function(
             scope,
             construct_id,
@@ -131,6 +121,23 @@ class SmokeTest:
         )
         target.grant_invoke(hook)
         return hook
+
+    def hook_environment(self, target: lambda_.IVersion, target_seconds: int) -> dict[str, str]:
+        """Return the environment a hook reads this smoke test from (``runtime.smoke_hook``)."""
+        environment = {
+            env.SMOKE_TARGET_ENV: target.function_arn,
+            env.SMOKE_PAYLOAD_ENV: self.payload_json,
+            env.SMOKE_TARGET_TIMEOUT_ENV: str(target_seconds),
+        }
+        if self.expect_json is not None:
+            environment[env.SMOKE_EXPECT_ENV] = self.expect_json
+        return environment
+
+
+def target_timeout_seconds(target_timeout: Duration | None) -> int:
+    """Return the smoke target's timeout in whole seconds, 1-900 (Lambda's default for a token)."""
+    seconds = int(function_timeout_seconds(target_timeout) or limits.LAMBDA_DEFAULT_TIMEOUT_SECONDS)
+    return max(1, min(seconds, limits.LAMBDA_MAX_TIMEOUT_SECONDS))
 
 
 def _check_json(argument: str, value: Any) -> None:

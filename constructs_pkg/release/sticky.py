@@ -36,7 +36,6 @@ from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.alarms import (
     ReleaseMetricFactory,
     _rollback_alarm_specs,
-    add_alarm,
 )
 from constructs_pkg.release.runtime_layer import runtime_code
 from constructs_pkg.release.safe_function import SafeFunction
@@ -68,7 +67,9 @@ class VersionMetricFactory(ReleaseMetricFactory):
     {'FunctionName': 'orders', 'Resource': 'orders:7'}
     """
 
-    def new_version(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+    def new_version(
+        self, metric_name: str, statistic: str, period: Duration | None = None
+    ) -> cloudwatch.Metric:
         """Metric of the direct invocations of ``version``."""
         return self.metric(
             metric_name,
@@ -77,11 +78,14 @@ class VersionMetricFactory(ReleaseMetricFactory):
                 "FunctionName": self.function_name,
                 "Resource": f"{self.function_name}:{self.version}",
             },
+            period,
         )
 
-    def alias(self, metric_name: str, statistic: str) -> cloudwatch.Metric:
+    def alias(
+        self, metric_name: str, statistic: str, period: Duration | None = None
+    ) -> cloudwatch.Metric:
         """Return the same as :meth:`new_version`: the router's calls of the new version."""
-        return self.new_version(metric_name, statistic)
+        return self.new_version(metric_name, statistic, period)
 
 
 class StickyRouter(Construct):
@@ -253,15 +257,9 @@ class StickyRouter(Construct):
         )
         subject = f"{target.node.path} (routed by {self.node.path})"
         alarms: list[cloudwatch.IAlarm] = []
-        for spec in _rollback_alarm_specs(config, metrics, subject):
-            alarm = add_alarm(
-                self,
-                f"Routed{spec.construct_id}",
-                metric=spec.metric,
-                threshold=spec.threshold,
-                evaluation_periods=config.evaluation_periods,
-                description=f"{spec.description} Rolls the deployment back.",
-            )
+        timeout = function_timeout_seconds(target.function.timeout)
+        for spec in _rollback_alarm_specs(config, metrics, subject, timeout):
+            alarm = spec.create(self, "Routed")
             target.add_rollback_alarm(alarm)
             alarms.append(alarm)
         return alarms
