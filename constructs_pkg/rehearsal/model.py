@@ -45,6 +45,7 @@ from constructs_pkg.rehearsal.cloudwatch import (
 )
 from constructs_pkg.rehearsal.codedeploy import PREDEFINED, TrafficShape
 from constructs_pkg.rehearsal.metrics import LambdaIdentity, MetricSource, NotWatched, classify
+from constructs_pkg.runtime.env import BAKE_SECONDS_ENV, SMOKE_TARGET_ENV
 
 __all__ = [
     "CompositeAlarm",
@@ -181,6 +182,10 @@ class Release:
     after_hook: bool
     alarms_enabled: bool
     rollback_on_alarm: bool
+    #: The AfterAllowTraffic hook's bake (``BAKE_SECONDS`` in its environment), if it has one.
+    bake_seconds: float | None = None
+    #: True when the AfterAllowTraffic hook also runs a post-traffic smoke test first.
+    after_hook_tests: bool = True
     watched: list[str] = field(default_factory=list)
     alarms: dict[str, MetricAlarm | CompositeAlarm] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -258,12 +263,26 @@ class _Reader:
             alarms_enabled=False,
             rollback_on_alarm=False,
         )
+        self._read_bake(release)
         if group is None:
             self._find("unresolved", name, "its deployment group is not defined in the assembly")
         else:
             self._read_group(release, group)
         release.findings = self.findings
         return release
+
+    def _read_bake(self, release: Release) -> None:
+        """Read the bake of a constructs_pkg bake hook (any other hook: a plain hook)."""
+        hook = self.resolver.resources.referenced(
+            self.alias.stack, self.policy.get("AfterAllowTrafficHook")
+        )
+        if hook is None or hook.type != "AWS::Lambda::Function":
+            return
+        variables = (hook.properties.get("Environment") or {}).get("Variables") or {}
+        raw = variables.get(BAKE_SECONDS_ENV) if isinstance(variables, Mapping) else None
+        if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+            release.bake_seconds = float(raw)
+            release.after_hook_tests = SMOKE_TARGET_ENV in variables
 
     # --- the deployment group -------------------------------------------------------------
 

@@ -250,6 +250,8 @@ def _release_lines(release: Release) -> list[str]:
         custom = release.shape.name not in PREDEFINED
         config = f" ({'custom config ' if custom else ''}{release.shape.name})"
     hooks = _hooks(release)
+    if release.bake_seconds is not None and hooks and hooks[-1] == "AfterAllowTraffic":
+        hooks[-1] = f"AfterAllowTraffic ({release.bake_seconds / 60:g}-minute bake)"
     watched = [release.alarms[key] for key in release.watched]
     composite = sum(isinstance(a, CompositeAlarm) for a in watched)
     alarms = f"{len(watched)} alarm(s)" + (f", {composite} composite" if composite else "")

@@ -148,7 +148,7 @@ class _Plan:
         self.release, self.rate, self.timing = release, rate, timing
         self.steps = release.shape.steps()
         self.pre = timing.before_traffic_hook_seconds if release.before_hook else 0.0
-        self.post = timing.after_traffic_hook_seconds if release.after_hook else 0.0
+        self.post = _after_hook_seconds(release, timing)
         timeout_ms = release.timeout_seconds * 1000
         baseline = traffic.baseline(
             duration_threshold_ms=release.duration_threshold_ms(), timeout_ms=timeout_ms
@@ -182,6 +182,22 @@ class _Plan:
         )
         deployment = 60 + self.pre + 60 * self.steps[-1][0] + self.post
         self.last_minute = math.ceil(deployment / 60) + 1
+
+
+def _after_hook_seconds(release: Release, timing: Timing) -> float:
+    """How long the AfterAllowTraffic hook keeps the deployment open after the last shift.
+
+    A bake hook: its bake, after its smoke test if it runs one. Any other hook: the assumed
+    ``Timing.after_traffic_hook_seconds``. During that time CodeDeploy still reads the
+    alarms once a minute (the bake hook reads them every 20 s; the model does not count
+    that, so its detection times are an upper bound).
+    """
+    if not release.after_hook:
+        return 0.0
+    if release.bake_seconds is None:
+        return timing.after_traffic_hook_seconds
+    smoke = timing.after_traffic_hook_seconds if release.after_hook_tests else 0.0
+    return smoke + release.bake_seconds
 
 
 def _with_timeouts(error_rate: float, timeout_probability: float) -> float:
