@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_pkg import defaults, limits
@@ -477,6 +478,7 @@ class RollbackAlarmSet(Construct):
         self._alarms: list[cloudwatch.IAlarm] = []
         self._listeners: list[Callable[[cloudwatch.IAlarm], None]] = []
         self._composite: cloudwatch.CompositeAlarm | None = None
+        self._describe_grants: list[iam.PolicyStatement] = []
         for spec in _rollback_alarm_specs(config, metrics, subject, timeout_seconds):
             self.add(spec.create(self))
         for extra in config.extra:
@@ -493,6 +495,19 @@ class RollbackAlarmSet(Construct):
             listener(alarm)
         self._listeners.append(listener)
 
+    def grant_describe(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` read the state of every alarm in the group (``DescribeAlarms``).
+
+        Alarms added later, and the composite that holds the tenth slot, are included; no
+        wildcard (least privilege, cdk-nag AwsSolutions-IAM5).
+        """
+        arns = [alarm.alarm_arn for alarm in self._alarms]
+        if self._composite is not None:
+            arns.append(self._composite.alarm_arn)
+        statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=arns)
+        self._describe_grants.append(statement)
+        grantee.grant_principal.add_to_principal_policy(statement)
+
     def add(self, alarm: cloudwatch.IAlarm) -> None:
         """Roll the deployment back when ``alarm`` fires (see the class for the 10-alarm slots)."""
         limit = limits.CODEDEPLOY_MAX_ALARMS
@@ -502,6 +517,8 @@ class RollbackAlarmSet(Construct):
         self._alarms.append(alarm)
         for listener in self._listeners:
             listener(alarm)
+        for statement in self._describe_grants:
+            statement.add_resources(alarm.alarm_arn)
         if self._group is None:
             return
         if count < limit:
@@ -521,6 +538,8 @@ class RollbackAlarmSet(Construct):
                 alarm_description=f"{self._subject}: any of rollback alarms {limit} and later "
                 "(CodeDeploy takes at most 10 alarms). Rolls the deployment back.",
             )
+            for statement in self._describe_grants:
+                statement.add_resources(self._composite.alarm_arn)
 
     def _check_room(self, count: int) -> None:
         limit = limits.CODEDEPLOY_MAX_ALARMS

@@ -12,7 +12,7 @@ if any, runs in the same hook first (CodeDeploy runs one AfterAllowTraffic hook)
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -20,6 +20,7 @@ from constructs import Construct
 
 from constructs_pkg import defaults
 from constructs_pkg.errors import ConfigurationError
+from constructs_pkg.release.alarms import RollbackAlarmSet
 from constructs_pkg.release.runtime_layer import runtime_code
 from constructs_pkg.release.smoke_test import HOOK_RUNTIME, SmokeTest, target_timeout_seconds
 from constructs_pkg.runtime import env
@@ -36,11 +37,14 @@ def create_bake_hook(
     *,
     bake_minutes: int,
     deployment_group: codedeploy.ILambdaDeploymentGroup,
+    alarms: RollbackAlarmSet,
     test: SmokeTest | None,
     target: lambda_.IVersion,
     target_timeout: Duration | None,
 ) -> lambda_.Function:
     """Create the AfterAllowTraffic hook that runs ``test`` (if any), then bakes.
+
+    The hook may read ``deployment_group`` and the states of ``alarms`` (the group's).
 
     Raises
     ------
@@ -75,11 +79,13 @@ def create_bake_hook(
     )
     if test is not None:
         target.grant_invoke(hook)
-    _grant_alarm_reads(hook, deployment_group)
+    _grant_alarm_reads(hook, deployment_group, alarms)
     return hook
 
 
-def _grant_alarm_reads(hook: lambda_.Function, group: codedeploy.ILambdaDeploymentGroup) -> None:
+def _grant_alarm_reads(
+    hook: lambda_.Function, group: codedeploy.ILambdaDeploymentGroup, alarms: RollbackAlarmSet
+) -> None:
     """Let the hook read its deployment, the group's alarm configuration and alarm states."""
     hook.add_to_role_policy(
         iam.PolicyStatement(
@@ -87,18 +93,4 @@ def _grant_alarm_reads(hook: lambda_.Function, group: codedeploy.ILambdaDeployme
             resources=[group.deployment_group_arn],
         )
     )
-    # The group's alarm names are read at run time (alarms may be added later), so the
-    # statement covers the account's alarms in this Region; DescribeAlarms only reads.
-    hook.add_to_role_policy(
-        iam.PolicyStatement(
-            actions=["cloudwatch:DescribeAlarms"],
-            resources=[
-                Stack.of(hook).format_arn(
-                    service="cloudwatch",
-                    resource="alarm",
-                    resource_name="*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,  # ...:alarm:<name>
-                )
-            ],
-        )
-    )
+    alarms.grant_describe(hook)

@@ -534,6 +534,7 @@ class SafeFunction(Construct):
             "PostTrafficHook",
             bake_minutes=self.rollout.bake,
             deployment_group=group,
+            alarms=self._alarms,
             test=test,
             target=self.version,
             target_timeout=timeout,

@@ -17,7 +17,7 @@ def build(app: App) -> Stack:
         "Backend",
         code=lambda_.Code.from_asset("sample_app/service", exclude=["__pycache__"]),
         runtime=lambda_.Runtime.PYTHON_3_12,
-        rollout=Rollout.canary(percent=10, interval=Duration.minutes(5)),
+        rollout=Rollout.canary(percent=10, interval=Duration.minutes(10)),
         secrets=[db_password],  # every member may read it, as DB_PASSWORD
     )
     fleet.add_function(

@@ -1,4 +1,7 @@
-"""Minimal SafeFunction: canary 10 % for 5 minutes, error-rate rollback alarm."""
+"""Minimal SafeFunction: the default release.
+
+Canary 10 % for 10 minutes, an 8-minute bake, error-rate and p99 rollback alarms.
+"""
 
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_iam as iam

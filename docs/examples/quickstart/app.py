@@ -26,9 +26,10 @@ def build(app: App) -> Stack:
         handler="orders.handler",
         runtime=lambda_.Runtime.PYTHON_3_12,
         timeout=Duration.seconds(10),
-        # The default, written out: 10 % of the traffic for 5 minutes, then all of it, and a
-        # rollback when more than 1 % of the new version's invocations fail.
-        rollout=Rollout.canary(percent=10, interval=Duration.minutes(5)),
+        # The default, written out: 10 % of the traffic for 10 minutes, then all of it, and
+        # 8 more minutes with the alarms watching (the bake). A rollback when more than 2 % of
+        # the new version's calls fail (at least 4 in 2 minutes) or its p99 passes 5 s.
+        rollout=Rollout.canary(percent=10, interval=Duration.minutes(10), bake=Duration.minutes(8)),
     )
     # A caller is granted the alias, so it always reaches the version being released.
     caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
