@@ -380,6 +380,14 @@ class _AlarmSpec:
         )
 
 
+def _period_phrase(period: Duration) -> str:
+    """``"2-minute period"`` or ``"90-second period"`` for an alarm description."""
+    seconds = int(period.to_seconds())
+    if seconds % 60 == 0:
+        return f"{seconds // 60}-minute period"
+    return f"{seconds}-second period"
+
+
 def _rollback_alarm_specs(
     config: RollbackAlarms,
     metrics: ReleaseMetricFactory,
@@ -398,8 +406,7 @@ def _rollback_alarm_specs(
             metrics.error_rate(config.min_errors),
             config.error_rate_percent,
             f"{subject}: new version error rate above {config.error_rate_percent}% "
-            f"with at least {config.min_errors} errors per "
-            f"{config.period.to_human_string()} period.",
+            f"with at least {config.min_errors} errors per {_period_phrase(config.period)}.",
             periods,
             periods,
         )
