@@ -23,8 +23,13 @@ def _synth(outdir: Path, *, release: int) -> Path:
         stack,
         "Orders",
         **function_kwargs(),
-        rollout=Rollout.canary() if release == 1 else Rollout.all_at_once(),
-        alarms=RollbackAlarms(p99_latency=Duration.seconds(2) if release == 1 else None),
+        # Release 2 shifts it all at once without a bake, and drops its latency alarm.
+        rollout=Rollout.canary() if release == 1 else Rollout.all_at_once(bake=Duration.minutes(0)),
+        alarms=(
+            RollbackAlarms(p99_latency=Duration.seconds(2))
+            if release == 1
+            else RollbackAlarms(p99_timeout_share=None)
+        ),
     )
     # Catalog is recycled in release 2: a new version with the same code.
     SafeFunction(stack, "Catalog", **function_kwargs(), recycle=None if release == 1 else "r2")
@@ -57,9 +62,12 @@ def test_plan_prints_timeline_alarms_rehearsal_capacity_and_order(assemblies, ca
     baseline, _ = assemblies
     assert main(["plan", str(baseline)]) == 0
     out = capsys.readouterr().out
-    assert "Shop/Orders (alias live): canary: 10% for 5 minutes, then 100%" in out
-    assert "timeline: 10% at t0, 100% at t+5 min" in out
-    assert "rollback alarms: 2, need 1 min of data" in out
+    orders = out.split("Shop/Orders (alias live): ", 1)[1].splitlines()
+    # The default rollout: the bake is in the rollout's line, not in the shift timeline.
+    assert orders[0] == "canary: 10% for 10 minutes, then 100%; 8-minute bake"
+    assert orders[1].strip() == "timeline: 10% at t0, 100% at t+10 min"
+    # Error rate (2-minute period) and p99 latency.
+    assert orders[2].strip() == "rollback alarms: 2, need 2 min of data"
     assert (
         "rehearsal: not rehearsed (constructs-pkg plan --rehearse, or constructs-pkg rehearse)"
         in out
@@ -91,9 +99,15 @@ def test_every_hazard_against_the_baseline(assemblies, capsys):
         h["message"] for h in report["hazards"] if h["kind"] == "less-safe-rollout"
     )
     assert "rollback alarms went from 2 to 1" in less_safe
-    assert "the rollout became all at once" in less_safe
+    assert (
+        "the rollout became all at once (was canary: 10% for 10 minutes, then 100%; "
+        "8-minute bake)" in less_safe
+    )
     assert "Shop/Payments is released less safely: the rollout is disabled" in less_safe
     assert {r["rehearsal"]["status"] for r in report["releases"]} == {"not rehearsed"}
+    # The JSON carries the bake in force of each release (RolloutRecord.bake_minutes).
+    bakes = {r["path"]: r["rollout"]["bake_minutes"] for r in report["releases"]}
+    assert bakes == {"Shop/Worker": 8, "Shop/Orders": 0, "Shop/Catalog": 8, "Shop/Payments": 0}
 
 
 def test_hazards_in_text_output(assemblies, capsys):
@@ -101,6 +115,8 @@ def test_hazards_in_text_output(assemblies, capsys):
     assert main(["plan", str(new), "--baseline", str(baseline)]) == 1
     out = capsys.readouterr().out
     assert "HAZARDS (4)" in out
+    assert "Shop/Orders (alias live): all at once: 100% immediately; no bake\n" in out
+    assert "Shop/Worker (alias live): canary: 10% for 10 minutes, then 100%; 8-minute bake\n" in out
     assert "Shop/Catalog (alias live)" in out
     assert "change since the baseline: recycle only, code unchanged" in out
 
@@ -127,10 +143,12 @@ def test_plan_rehearses_each_release_on_request(assemblies, capsys):
     # The hazards still set the exit code.
     assert main(["plan", str(new), "--baseline", str(baseline), "--rehearse", "--json"]) == 1
     releases = {r["path"]: r["rehearsal"] for r in json.loads(capsys.readouterr().out)["releases"]}
-    # Release 2 shifts Shop/Orders all at once: the deployment ends before any alarm fires.
+    # Release 2 shifts Shop/Orders all at once without a bake: the deployment ends before any
+    # alarm fires.
     all_at_once = releases["Shop/Orders"]["rates"]["10"]
     assert all_at_once["errors=100%"]["p_rollback"] == 0
     assert all_at_once["errors=100%"]["p_promoted"] == 1
+    # Shop/Worker keeps the default canary and bake: caught.
     assert releases["Shop/Worker"]["rates"]["10"]["errors=100%"]["p_rollback"] > 0.9
 
 

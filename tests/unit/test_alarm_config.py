@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk import Duration, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 
 from constructs_pkg import ConfigurationError, RollbackAlarms
 from constructs_pkg.release.alarms import ReleaseMetricFactory
@@ -9,14 +10,69 @@ from constructs_pkg.release.alarms import ReleaseMetricFactory
 
 def test_defaults_are_documented_values():
     alarms = RollbackAlarms()
-    assert alarms.error_rate_percent == 1.0
-    assert alarms.min_errors == 3
-    assert alarms.p99_latency is None
-    assert alarms.throttles is None
-    assert alarms.period.to_seconds() == 60
+    assert alarms.error_rate_percent == 2.0
+    assert alarms.min_errors == 4
+    assert alarms.period.to_seconds() == 120
     assert alarms.evaluation_periods == 1
+    assert alarms.window_minutes == 2
+    # The p99 latency alarm is on by default: half the timeout, 300+ calls, 2 of 3 minutes.
+    assert alarms.p99_latency is None
+    assert alarms.p99_timeout_share == 0.5
+    assert alarms.latency_min_invocations == 300
+    assert (alarms.latency_datapoints_to_alarm, alarms.latency_evaluation_periods) == (2, 3)
+    assert alarms.throttles is None
     assert alarms.extra == ()
-    assert alarms.window_minutes == 1
+    assert alarms.combine_over_limit is True
+
+
+@pytest.mark.parametrize(
+    ("alarms", "timeout", "threshold"),
+    [
+        (RollbackAlarms(), 10, 5000.0),
+        (RollbackAlarms(), 3, 1500.0),
+        (RollbackAlarms(p99_timeout_share=0.25), 10, 2500.0),
+        (RollbackAlarms(p99_latency=Duration.millis(800)), 10, 800.0),
+        (RollbackAlarms(p99_latency=Duration.seconds(2)), None, 2000.0),
+        (RollbackAlarms(), None, None),  # timeout unknown at synth: no default latency alarm
+        (RollbackAlarms(p99_timeout_share=None), 10, None),  # latency alarm switched off
+    ],
+)
+def test_p99_threshold_is_the_explicit_latency_or_a_share_of_the_timeout(
+    alarms, timeout, threshold
+):
+    assert alarms.p99_threshold_ms(timeout) == threshold
+
+
+@pytest.mark.parametrize("share", [0, -0.5, 0.995, 1, float("nan"), "0.5"])
+def test_p99_timeout_share_rejected(share):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"RollbackAlarms\(p99_timeout_share\)=.* expected a number greater than 0 "
+        r"and at most 0.99",
+    ):
+        RollbackAlarms(p99_timeout_share=share)
+
+
+@pytest.mark.parametrize("share", [0.01, 0.99, None])
+def test_p99_timeout_share_bounds_accepted(share):
+    assert RollbackAlarms(p99_timeout_share=share).p99_timeout_share == share
+
+
+@pytest.mark.parametrize("value", [0, 2.5, 10_000_001])
+def test_latency_min_invocations_rejected(value):
+    with pytest.raises(ConfigurationError, match=r"latency_min_invocations\)=.* is not allowed"):
+        RollbackAlarms(latency_min_invocations=value)
+
+
+def test_latency_datapoints_cannot_exceed_the_evaluation_periods():
+    with pytest.raises(
+        ConfigurationError,
+        match=r"latency_datapoints_to_alarm\)=4 is not allowed: expected a whole number from 1 "
+        r"to 3",
+    ):
+        RollbackAlarms(latency_datapoints_to_alarm=4)
+    accepted = RollbackAlarms(latency_datapoints_to_alarm=5, latency_evaluation_periods=5)
+    assert (accepted.latency_datapoints_to_alarm, accepted.latency_evaluation_periods) == (5, 5)
 
 
 @pytest.mark.parametrize("rate", [0.01, 1, 100])
@@ -110,3 +166,22 @@ def test_metric_factory_dimensions():
     expr = factory.error_rate(3)
     assert expr.expression == "IF(errors >= 3, 100 * errors / invocations, 0)"
     assert set(expr.using_metrics) == {"errors", "invocations"}
+
+
+def test_guarded_p99_counts_only_minutes_with_enough_calls():
+    factory = ReleaseMetricFactory("orders", "live", "7", Duration.minutes(2))
+    expr = factory.guarded_p99(300)
+    assert expr.expression == "IF(invocations >= 300, p99, 0)"
+    assert expr.period.to_seconds() == 60  # one-minute datapoints, whatever the factory's period
+    p99, invocations = expr.using_metrics["p99"], expr.using_metrics["invocations"]
+    assert isinstance(p99, cloudwatch.Metric)
+    assert isinstance(invocations, cloudwatch.Metric)
+    assert (p99.metric_name, p99.statistic) == ("Duration", "p99")
+    assert (invocations.metric_name, invocations.statistic) == ("Invocations", "Sum")
+    for metric in (p99, invocations):
+        assert metric.period.to_seconds() == 60
+        assert metric.dimensions == {
+            "FunctionName": "orders",
+            "Resource": "orders:live",
+            "ExecutedVersion": "7",
+        }
