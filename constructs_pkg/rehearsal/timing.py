@@ -115,6 +115,10 @@ class Timing:
             f"shifting traffic back takes {number(self.shift_back_seconds)} s",
             f"a BeforeAllowTraffic hook passes after {number(self.before_traffic_hook_seconds)} s,"
             f" an AfterAllowTraffic hook after {number(self.after_traffic_hook_seconds)} s",
+            "a bake hook (BAKE_SECONDS in its environment) passes after its bake (plus the "
+            "AfterAllowTraffic time when it runs a smoke test first); the rollback alarms "
+            "are read once a minute during the bake, as during the shifts (the hook's own "
+            "20-second reads are not counted)",
             f"an alarm retrieves EvaluationPeriods + {self.evaluation_range_extra} datapoints "
             "(its evaluation range)",
         ]
