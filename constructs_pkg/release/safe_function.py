@@ -354,35 +354,41 @@ class SafeFunction(Construct):
                 path=self.node.path,
                 reason="Invocations end at the timeout, so this alarm could never fire.",
             )
-        warning = self._alarm_timing_warning(rollout)
+        warning = self._alarm_timing_warning(rollout, timeout_seconds)
         if warning is not None:
             Annotations.of(self).add_warning_v2(
                 "constructs_pkg:alarm-window", f"{self.node.path} ({rollout.describe()}): {warning}"
             )
 
-    def _alarm_timing_warning(self, rollout: Rollout) -> str | None:
-        """Say when the error-rate alarm cannot stop a broken version in time (rehearsal model).
+    def _alarm_timing_warning(self, rollout: Rollout, timeout_seconds: float | None) -> str | None:
+        """Say when a generated alarm cannot stop a broken version in time (rehearsal model).
 
         In time means within a canary's first step (before 100 %) and within the whole
-        deployment (the shifts and the bake: CodeDeploy stops watching at its end).
+        deployment (the shifts and the bake: CodeDeploy stops watching at its end). The
+        error-rate alarm and, when there is one, the latency alarm are checked.
         """
         if self.hotfix or rollout.kind in ("disabled", "named"):
             return None
         alarms = self.alarm_config
+        # (period, breaching periods it needs) of each generated alarm that sees a broken version
+        needs = [(alarms.period.to_seconds(), alarms.evaluation_periods)]
+        if alarms.p99_threshold_ms(timeout_seconds) is not None:
+            needs.append((60, alarms.latency_datapoints_to_alarm))
         windows = [
             ((rollout.shift_minutes + rollout.bake) * 60, "the deployment (shifts and bake)")
         ]
         if rollout.kind == "canary":
             windows.insert(0, (rollout.interval_minutes * 60, "the canary step"))
         for window_seconds, window in windows:
-            warning = alarm_timing_warning(
-                window_seconds=window_seconds,
-                period_seconds=alarms.period.to_seconds(),
-                datapoints_to_alarm=alarms.evaluation_periods,
-                window=window,
-            )
-            if warning is not None:
-                return warning
+            for period_seconds, datapoints in needs:
+                warning = alarm_timing_warning(
+                    window_seconds=window_seconds,
+                    period_seconds=period_seconds,
+                    datapoints_to_alarm=datapoints,
+                    window=window,
+                )
+                if warning is not None:
+                    return warning
         return None
 
     def _build_function(
