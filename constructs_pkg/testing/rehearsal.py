@@ -14,6 +14,7 @@ from pathlib import Path
 from constructs_pkg.assembly import Assembly
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.rehearsal import Rehearsal, ScenarioResult, Timing, TrafficModel, rehearse
+from constructs_pkg.rehearsal.report import wilson_interval
 
 __all__ = ["assert_healthy_release_passes", "assert_release_catches"]
 
@@ -76,7 +77,11 @@ def assert_release_catches(
         past = result.p_past_first_step
         if max_past_first_step is not None and past is not None and past > max_past_first_step:
             failing.append(
-                _line(result, f"past the first step {_pct(past)} > {_pct(max_past_first_step)}")
+                _line(
+                    result,
+                    f"past the first step {_pct(past)} > {_pct(max_past_first_step)}",
+                    share=past,
+                )
             )
     _raise(failing, rehearsal, f"a version with {fault} is not caught")
     return rehearsal
@@ -147,8 +152,10 @@ def _check_share(argument: str, value: float) -> None:
         raise ConfigurationError(argument, value, "a share from 0 to 1 (0.999 = 99.9 %)")
 
 
-def _line(result: ScenarioResult, what: str) -> str:
-    low, high = result.interval()
+def _line(result: ScenarioResult, what: str, *, share: float | None = None) -> str:
+    """One failing release: ``what``, with the 95 % interval of ``share`` (default P(rollback))."""
+    measured = result.p_rollback if share is None else share
+    low, high = wilson_interval(round(measured * result.runs), result.runs)
     return (
         f"  {result.release} at {result.rate:g} req/s, {result.fault}: {what} "
         f"(95 % interval {_pct(low)}-{_pct(high)} over {result.runs} runs)"

@@ -182,12 +182,6 @@ def test_assert_release_catches_passes_and_fails_with_the_figures(sample_cdk_out
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: assert_release_catches prints the 95 % interval of p_rollback on the "
-    "'past the first step' line (constructs_pkg/testing/rehearsal.py _line uses "
-    "result.interval()), not the interval of the past-first-step share",
-)
 def test_the_past_first_step_line_gives_the_interval_of_that_share(variants_cdk_out):
     with pytest.raises(AssertionError) as failed:
         assert_release_catches(
