@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
+from constructs_pkg.release.bake import BAKE_HOOK_HANDLER
 from constructs_pkg.testing import assert_no_cfn_lint_errors
 from docs.examples import ordered_consumers, safe_function_minimal
 from tests.cdk_helpers import ROOT, new_app
@@ -26,9 +27,31 @@ def test_minimal_example():
     tpl = Template.from_stack(stack)
     tpl.has_resource_properties(
         "AWS::CodeDeploy::DeploymentGroup",
-        {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes"},
+        {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent10Minutes"},
     )
-    tpl.resource_count_is("AWS::CloudWatch::Alarm", 1)
+    # As the page says: error-rate and p99 rollback alarms (p99 above half the 10 s timeout) ...
+    alarms = tpl.find_resources("AWS::CloudWatch::Alarm")
+    assert sorted(a["Properties"]["Threshold"] for a in alarms.values()) == [2, 5000]
+    # ... and an 8-minute bake in the AfterAllowTraffic hook.
+    (bake_id,) = tpl.find_resources(
+        "AWS::Lambda::Function",
+        {
+            "Properties": {
+                "Handler": BAKE_HOOK_HANDLER,
+                "Environment": {"Variables": {"BAKE_SECONDS": "480"}},
+            }
+        },
+    )
+    tpl.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": Match.object_like(
+                    {"AfterAllowTrafficHook": {"Ref": bake_id}}
+                )
+            }
+        },
+    )
     assert_no_cfn_lint_errors(stack)
 
 
@@ -65,7 +88,7 @@ def test_fleet_example():
 
 
 def test_sticky_canary_example():
-    from aws_cdk.assertions import Annotations, Match
+    from aws_cdk.assertions import Annotations
 
     from constructs_pkg.checks import DeploymentSafetyChecks
     from constructs_pkg.release.sticky import ROUTER_HANDLER
@@ -82,8 +105,13 @@ def test_sticky_canary_example():
     )
     (method,) = tpl.find_resources("AWS::ApiGateway::Method").values()
     assert router_id in str(method["Properties"]["Integration"]["Uri"])
-    # The group rolls back on the alias's alarm and on the router's alarm of routed calls.
+    # The group rolls back on the alias's alarms (error rate, p99) and on the router's same
+    # two alarms of routed calls.
     (group,) = tpl.find_resources("AWS::CodeDeploy::DeploymentGroup").values()
-    assert len(group["Properties"]["AlarmConfiguration"]["Alarms"]) == 2
+    attached = group["Properties"]["AlarmConfiguration"]["Alarms"]
+    assert len(attached) == 4
+    alarms = tpl.find_resources("AWS::CloudWatch::Alarm")
+    assert sorted(alarms) == sorted(a["Name"]["Ref"] for a in attached)
+    assert sorted(a["Properties"]["Threshold"] for a in alarms.values()) == [2, 2, 5000, 5000]
     Annotations.from_stack(stack).has_no_warning("*", Match.any_value())
     assert_no_cfn_lint_errors(stack)

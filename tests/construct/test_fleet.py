@@ -556,13 +556,15 @@ def test_member_alarms_are_split_over_composites_of_at_most_100() -> None:
     app = new_app()
     stack = Stack(app, "S", env=TEST_ENV)
     fleet = new_fleet(stack, stacks_per_wave=1)
-    extra = [cloudwatch.Alarm.from_alarm_name(stack, f"X{i}", f"x{i}") for i in range(99)]
-    # One's own error-rate alarm + 99 extras = 100 alarms: the first composite is full ...
+    extra = [cloudwatch.Alarm.from_alarm_name(stack, f"X{i}", f"x{i}") for i in range(98)]
+    # One's own error-rate and p99 alarms + 98 extras = 100 alarms: the first composite is
+    # full ...
     one = fleet.add_function("One", handler="index.handler", alarms=RollbackAlarms(extra=extra))
-    # ... so the next member's alarm starts a second one.
+    assert len(one.rollback_alarms) == 100 + 1  # and the release alarm it watches
+    # ... so the next member's two alarms start a second one.
     fleet.add_function("Two", handler="index.handler")
     sizes = [len(re.findall("ALARM", rule)) for rule in chunk_rules(fleet, one)]
-    assert sizes == [100, 1]
+    assert sizes == [100, 2]
 
 
 def test_rule_length_splits_before_10240_characters() -> None:
@@ -575,8 +577,9 @@ def test_rule_length_splits_before_10240_characters() -> None:
         "One", handler="index.handler", alarms=RollbackAlarms(extra=long_names)
     )
     rules = chunk_rules(fleet, member)
-    # 61 alarms of at most 213 (+13) characters, the generated one counted at 255: two parts.
+    # 60 alarms of 213 characters (200 + 13) and the two generated ones (error rate, p99)
+    # counted at 255 + 13 each: 13,316 characters in all, so two parts.
     assert len(rules) == 2
-    assert sum(len(re.findall("ALARM", rule)) for rule in rules) == 61
+    assert sum(len(re.findall("ALARM", rule)) for rule in rules) == 62
     for rule in rules:
         assert len(rule) <= 10240

@@ -49,7 +49,7 @@ def test_cdk_json_runs_the_app():
     assert json.loads((QUICKSTART / "cdk.json").read_text()) == {"app": "python app.py"}
 
 
-def test_app_releases_its_own_handler_by_canary(stack):
+def test_app_releases_its_own_handler_by_canary_with_a_bake(stack):
     tpl = Template.from_stack(stack)
     tpl.has_resource_properties(
         "AWS::Lambda::Function", {"Handler": "orders.handler", "Runtime": "python3.12"}
@@ -57,9 +57,53 @@ def test_app_releases_its_own_handler_by_canary(stack):
     tpl.has_resource_properties("AWS::Lambda::Alias", {"Name": "live"})
     tpl.has_resource_properties(
         "AWS::CodeDeploy::DeploymentGroup",
-        {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes"},
+        {"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent10Minutes"},
     )
-    tpl.resource_count_is("AWS::CloudWatch::Alarm", 1)
+    # Error rate above 2 % (4+ errors in 2 minutes), p99 above half the 10-second timeout.
+    tpl.resource_count_is("AWS::CloudWatch::Alarm", 2)
+    tpl.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Threshold": 2,
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like(
+                        {"Expression": "IF(errors >= 4, 100 * errors / invocations, 0)"}
+                    )
+                ]
+            ),
+        },
+    )
+    tpl.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Threshold": 5000,
+            "Metrics": Match.array_with(
+                [Match.object_like({"Expression": "IF(invocations >= 300, p99, 0)"})]
+            ),
+        },
+    )
+    # The 8-minute bake runs in the AfterAllowTraffic hook.
+    bake_hooks = tpl.find_resources(
+        "AWS::Lambda::Function",
+        {
+            "Properties": {
+                "Handler": "constructs_pkg.runtime.bake_hook.handler",
+                "Environment": {"Variables": {"BAKE_SECONDS": "480"}},
+            }
+        },
+    )
+    assert len(bake_hooks) == 1
+    tpl.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": Match.object_like(
+                    {"AfterAllowTrafficHook": {"Ref": next(iter(bake_hooks))}}
+                )
+            }
+        },
+    )
     # The caller may invoke the alias, not the function.
     alias_id = next(iter(tpl.find_resources("AWS::Lambda::Alias")))
     tpl.has_resource_properties(

@@ -147,12 +147,38 @@ def test_interfaces_accept_imported_resources():
             r"millisecond to 15 minutes",
         ),
         (
-            lambda: RollbackAlarms(evaluation_periods=1441),
+            # the default 120-second period: 86,400 s / 120 s
+            lambda: RollbackAlarms(evaluation_periods=721),
+            r"evaluation_periods\)=721 .* a whole number from 1 to 720",
+        ),
+        (
+            lambda: RollbackAlarms(period=Duration.minutes(1), evaluation_periods=1441),
             r"evaluation_periods\)=1441 .* a whole number from 1 to 1440",
         ),
         (
             lambda: RollbackAlarms(period=Duration.minutes(5), evaluation_periods=289),
             r"evaluation_periods\)=289 .* a whole number from 1 to 288",
+        ),
+        (
+            lambda: RollbackAlarms(p99_timeout_share=1.0),
+            r"RollbackAlarms\(p99_timeout_share\)=1\.0 .* greater than 0 and at most 0\.99",
+        ),
+        (
+            lambda: RollbackAlarms(latency_datapoints_to_alarm=4),
+            r"latency_datapoints_to_alarm\)=4 .* a whole number from 1 to 3",
+        ),
+        (
+            lambda: Rollout.canary(bake=Duration.minutes(13)),
+            r"Rollout\.canary\(bake\)=<13 minutes> .* whole number of minutes from 0 seconds "
+            r"to 12 minutes",
+        ),
+        (
+            lambda: Rollout.linear(bake=Duration.seconds(90)),
+            r"Rollout\.linear\(bake\)=<1 minute 30 seconds> .* whole number of minutes",
+        ),
+        (
+            lambda: Rollout("disabled", bake_minutes=3),
+            r"Rollout\.disabled\(bake\)=3 .* no bake",
         ),
         (
             lambda: RollbackAlarms(extra=[cloudwatch.Metric(namespace="A", metric_name="B")]),  # type: ignore[list-item]
@@ -177,6 +203,13 @@ def test_interfaces_accept_imported_resources():
 def test_value_objects_refuse_bad_input(build, pattern):
     with pytest.raises(ConfigurationError, match=pattern):
         build()
+
+
+def test_value_objects_accept_their_upper_bounds():
+    assert RollbackAlarms(evaluation_periods=720).evaluation_periods == 720
+    assert RollbackAlarms(latency_datapoints_to_alarm=3).latency_datapoints_to_alarm == 3
+    assert Rollout.canary(bake=Duration.minutes(12)).bake == 12
+    assert Rollout.all_at_once(bake=Duration.minutes(0)).bake == 0
 
 
 def test_a_deploy_time_percent_is_refused_at_once_not_a_hang():

@@ -203,7 +203,11 @@ def test_a_disabled_rollout_has_no_group_warns_and_is_a_safety_finding():
     assert resources_of(tpl, "AWS::CodeDeploy::DeploymentGroup") == {}
     (alias,) = resources_of(tpl, "AWS::Lambda::Alias").values()
     assert "UpdatePolicy" not in alias
-    assert len(fn.rollback_alarms) == 1  # still alarms, nothing rolls back
+    # still alarms (error rate, p99 latency), nothing rolls back, and no bake hook
+    assert [alarm.node.id for alarm in fn.rollback_alarms] == ["ErrorRate", "P99Latency"]
+    assert len(resources_of(tpl, "AWS::CloudWatch::Alarm")) == 2
+    assert fn.post_traffic_hook is None
+    assert fn.rollout.bake == 0
     Annotations.from_stack(stack).has_warning(
         "/TestStack/Orders", Match.string_like_regexp("has no rollout")
     )

@@ -33,7 +33,7 @@ def _only(tpl, resource_type):
 # --- what gets created -----------------------------------------------------------------------
 
 
-def test_minimal_function_gets_version_alias_deployment_group_and_alarm():
+def test_minimal_function_gets_version_alias_deployment_group_alarms_and_bake_hook():
     stack = new_stack()
     fn = SafeFunction(stack, "Orders", **function_kwargs())
     tpl = template(stack)
@@ -50,19 +50,26 @@ def test_minimal_function_gets_version_alias_deployment_group_and_alarm():
         )
     }
     assert counts == {
-        "AWS::Lambda::Function": 2,  # the function and the stack's version pruner
+        # the function, the stack's version pruner and the bake (AfterAllowTraffic) hook
+        "AWS::Lambda::Function": 3,
         "AWS::Lambda::Version": 1,
         "AWS::Lambda::Alias": 1,
         "AWS::CodeDeploy::DeploymentGroup": 1,
         "AWS::CodeDeploy::Application": 1,
-        "AWS::CloudWatch::Alarm": 1,
-        "AWS::IAM::Role": 3,  # the function's own, the shared CodeDeploy role, the pruner's
+        "AWS::CloudWatch::Alarm": 2,  # error rate and p99 latency
+        # the function's own, the shared CodeDeploy role, the pruner's, the bake hook's
+        "AWS::IAM::Role": 4,
     }
     assert len(resources_of(tpl, "Custom::VersionRetention")) == 1
     assert fn.node.default_child is fn.function
     assert fn.alias.alias_name == "live"
     assert fn.rollout == Rollout.canary()
-    assert len(fn.rollback_alarms) == 1
+    assert fn.rollout.predefined_name == "CodeDeployDefault.LambdaCanary10Percent10Minutes"
+    assert fn.rollout.bake == 8
+    assert [alarm.node.id for alarm in fn.rollback_alarms] == ["ErrorRate", "P99Latency"]
+    assert fn.smoke_test_hook is None
+    assert fn.post_traffic_hook is not None
+    assert fn.post_traffic_hook.node.id == "PostTrafficHook"
 
 
 def test_versions_are_retained_by_default_so_there_is_a_rollback_target():
@@ -156,7 +163,7 @@ def test_auto_rollback_on_failure_stop_and_alarm():
 @pytest.mark.parametrize(
     ("rollout", "name"),
     [
-        (None, "CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+        (None, "CodeDeployDefault.LambdaCanary10Percent10Minutes"),
         (
             Rollout.linear(percent=10, every=Duration.minutes(3)),
             "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
@@ -253,7 +260,7 @@ def test_error_rate_alarm_watches_the_new_version_with_an_error_floor():
                                 "MetricName": "Errors",
                                 "Namespace": "AWS/Lambda",
                             },
-                            "Period": 60,
+                            "Period": 120,
                             "Stat": "Sum",
                         },
                         "ReturnData": False,
@@ -266,7 +273,7 @@ def test_error_rate_alarm_watches_the_new_version_with_an_error_floor():
                                 "MetricName": "Invocations",
                                 "Namespace": "AWS/Lambda",
                             },
-                            "Period": 60,
+                            "Period": 120,
                             "Stat": "Sum",
                         },
                         "ReturnData": False,
@@ -284,21 +291,41 @@ def test_latency_and_throttle_alarms():
         "Orders",
         **function_kwargs(timeout=Duration.seconds(10)),
         alarms=RollbackAlarms(
-            p99_latency=Duration.seconds(2), throttles=5, period=Duration.minutes(2)
+            p99_latency=Duration.seconds(2), throttles=5, period=Duration.minutes(3)
         ),
     )
     tpl = template(stack)
     tpl.resource_count_is("AWS::CloudWatch::Alarm", 3)
     dims = _new_version_dims(tpl)
+    # An explicit p99 threshold wins over the timeout share; the latency alarm keeps its
+    # one-minute period and 2-of-3 rule whatever the error-rate period.
     tpl.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
-            "MetricName": "Duration",
-            "ExtendedStatistic": "p99",
             "Threshold": 2000,
-            "Period": 120,
-            "Dimensions": dims,
+            "EvaluationPeriods": 3,
+            "DatapointsToAlarm": 2,
             "TreatMissingData": "notBreaching",
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like(
+                        {"Expression": "IF(invocations >= 300, p99, 0)", "ReturnData": True}
+                    ),
+                    {
+                        "Id": "p99",
+                        "MetricStat": {
+                            "Metric": {
+                                "Dimensions": dims,
+                                "MetricName": "Duration",
+                                "Namespace": "AWS/Lambda",
+                            },
+                            "Period": 60,
+                            "Stat": "p99",
+                        },
+                        "ReturnData": False,
+                    },
+                ]
+            ),
         },
     )
     tpl.has_resource_properties(
@@ -307,6 +334,7 @@ def test_latency_and_throttle_alarms():
             "MetricName": "Throttles",
             "Statistic": "Sum",
             "Threshold": 5,
+            "Period": 180,
             "Dimensions": [d for d in dims if d["Name"] != "ExecutedVersion"],
         },
     )
@@ -330,17 +358,21 @@ def test_user_alarms_are_rollback_alarms():
     )
     fn.add_rollback_alarm(_user_alarm(stack, 1))
     names = _group_alarm_names(template(stack))
-    assert names[1:] == ["user-alarm-0", "user-alarm-1"]
-    assert len(fn.rollback_alarms) == 3
+    # after the two generated alarms (error rate, p99 latency)
+    assert len(names) == 4
+    assert names[2:] == ["user-alarm-0", "user-alarm-1"]
+    assert len(fn.rollback_alarms) == 4
 
 
 def test_exactly_ten_alarms_are_attached_directly():
     stack = new_stack()
     fn = SafeFunction(stack, "Orders", **function_kwargs())
-    for i in range(9):
+    for i in range(8):  # 2 generated + 8 = 10
         fn.add_rollback_alarm(_user_alarm(stack, i))
     tpl = template(stack)
-    assert _group_alarm_names(tpl)[1:] == [f"user-alarm-{i}" for i in range(9)]
+    names = _group_alarm_names(tpl)
+    assert len(names) == 10
+    assert names[2:] == [f"user-alarm-{i}" for i in range(8)]
     tpl.resource_count_is("AWS::CloudWatch::CompositeAlarm", 0)
 
 
@@ -355,10 +387,10 @@ def test_more_than_ten_alarms_are_combined_into_one_composite():
     composite_id, composite = _only(tpl, "AWS::CloudWatch::CompositeAlarm")
     assert names[-1] == {"Ref": composite_id}
     rule = str(composite["Properties"]["AlarmRule"])
-    for i in range(8, 12):  # alarms 10..13 (user alarms 8..11) are inside the composite
+    for i in range(7, 12):  # alarms 10..14 (user alarms 7..11) are inside the composite
         assert f"alarm:user-alarm-{i}" in rule
-    assert 'alarm:user-alarm-7"' not in rule
-    assert len(fn.rollback_alarms) == 13
+    assert 'alarm:user-alarm-6"' not in rule
+    assert len(fn.rollback_alarms) == 14
 
 
 def test_eleventh_alarm_is_an_error_when_combining_is_off():
@@ -366,7 +398,7 @@ def test_eleventh_alarm_is_an_error_when_combining_is_off():
     fn = SafeFunction(
         stack, "Orders", **function_kwargs(), alarms=RollbackAlarms(combine_over_limit=False)
     )
-    for i in range(9):
+    for i in range(8):  # 2 generated + 8 = 10
         fn.add_rollback_alarm(_user_alarm(stack, i))
     with pytest.raises(
         ConfigurationError,
@@ -374,13 +406,13 @@ def test_eleventh_alarm_is_an_error_when_combining_is_off():
         r"expected at most 10 "
         r"per CodeDeploy deployment group",
     ):
-        fn.add_rollback_alarm(_user_alarm(stack, 9))
+        fn.add_rollback_alarm(_user_alarm(stack, 8))
 
 
 def test_composite_child_limit():
     stack = new_stack()
     fn = SafeFunction(stack, "Orders", **function_kwargs())
-    for i in range(108):  # 1 generated + 108 = 109 = 9 direct + 100 in the composite
+    for i in range(107):  # 2 generated + 107 = 109 = 9 direct + 100 in the composite
         fn.add_rollback_alarm(_user_alarm(stack, i))
     with pytest.raises(
         ConfigurationError,
@@ -420,26 +452,50 @@ def test_latency_threshold_is_checked_against_the_default_timeout():
         )
 
 
-def test_warns_when_alarms_cannot_fire_before_the_rollout_ends():
+def test_warns_when_alarms_cannot_fire_before_the_canary_step_or_the_deployment_ends():
     stack = new_stack()
+    # Default alarms (1 x 2-minute period) take up to 6.67 minutes in the rehearsal model.
     SafeFunction(
         stack,
-        "Slow",
+        "ShortStep",
         **function_kwargs(),
         rollout=Rollout.canary(interval=Duration.minutes(5)),
-        alarms=RollbackAlarms(period=Duration.minutes(3), evaluation_periods=2),
     )
     SafeFunction(
         stack,
-        "Fits",
+        "NoBake",
         **function_kwargs(),
-        rollout=Rollout.canary(interval=Duration.minutes(5)),
-        alarms=RollbackAlarms(period=Duration.minutes(5), evaluation_periods=1),
+        rollout=Rollout.all_at_once(bake=Duration.minutes(0)),
     )
-    annotations = Annotations.from_stack(stack)
-    warnings = annotations.find_warning("*", Match.string_like_regexp("rollback alarms need"))
-    assert [w.id for w in warnings] == ["/TestStack/Slow"]
-    assert "need 6 minutes of data" in str(warnings[0].entry.data)
+    SafeFunction(stack, "Default", **function_kwargs())  # 10-minute step, 18 minutes in all
+    SafeFunction(stack, "Baked", **function_kwargs(), rollout=Rollout.all_at_once())  # 8 min
+    SafeFunction(
+        stack,
+        "SlowAlarms",
+        **function_kwargs(),
+        alarms=RollbackAlarms(period=Duration.minutes(3), evaluation_periods=4),
+    )
+    warnings = {
+        w.id: str(w.entry.data)
+        for w in Annotations.from_stack(stack).find_warning(
+            "*", Match.string_like_regexp(r"\[ack: constructs_pkg:alarm-window\]")
+        )
+    }
+    assert sorted(warnings) == [
+        "/TestStack/NoBake",
+        "/TestStack/ShortStep",
+        "/TestStack/SlowAlarms",
+    ]
+    short = warnings["/TestStack/ShortStep"]
+    assert "(canary: 10% for 5 minutes, then 100%; 8-minute bake)" in short
+    assert "up to 6.67 min" in short
+    assert "but the canary step lasts 5 min" in short
+    no_bake = warnings["/TestStack/NoBake"]
+    assert "(all at once: 100% immediately; no bake)" in no_bake
+    assert "but the deployment (shifts and bake) lasts 0 s" in no_bake
+    # 4 x 3 minutes + 280 s outlasts even the default 10-minute step and 18-minute deployment.
+    assert "up to 16.7 min" in warnings["/TestStack/SlowAlarms"]
+    assert "but the canary step lasts 10 min" in warnings["/TestStack/SlowAlarms"]
 
 
 # --- smoke tests -----------------------------------------------------------------------------
@@ -566,7 +622,9 @@ def test_hotfix_context_shifts_all_at_once_ignores_alarms_and_warns(value):
         },
     )
     assert fn.hotfix is True
-    assert fn.rollout == Rollout.all_at_once()
+    assert fn.rollout == Rollout.all_at_once(bake=Duration.minutes(0))
+    assert fn.rollout.bake == 0
+    assert fn.post_traffic_hook is None  # no bake: the alarms are ignored anyway
     warnings = Annotations.from_stack(stack).find_warning(
         "/TestStack/Orders", Match.string_like_regexp("HOTFIX")
     )
@@ -583,7 +641,7 @@ def test_without_hotfix_the_rollout_is_kept(value):
     template(stack).has_resource_properties(
         "AWS::CodeDeploy::DeploymentGroup",
         {
-            "DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
             "AlarmConfiguration": {"Enabled": True, "Alarms": Match.any_value()},
         },
     )

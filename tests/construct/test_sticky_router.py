@@ -123,12 +123,23 @@ def test_alarms_watch_the_new_versions_direct_invocations_and_roll_back(built):
     thresholds = sorted(
         resources[logical_id(a)]["Properties"]["Threshold"] for a in sticky.rollback_alarms
     )
-    assert thresholds == [1, 5, 2000]
+    assert thresholds == [2, 5, 2000]  # error rate (default 2 %), throttles, p99 (ms)
+
+
+def test_error_rate_and_default_p99_alarms_when_the_target_sets_no_thresholds():
+    stack, target, sticky = _routed()
+    assert [a.node.id for a in sticky.rollback_alarms] == ["RoutedErrorRate", "RoutedP99Latency"]
+    assert all(a in target.rollback_alarms for a in sticky.rollback_alarms)
+    resources = template(stack).to_json()["Resources"]
+    p99 = resources[logical_id(sticky.rollback_alarms[1])]["Properties"]
+    assert p99["Threshold"] == 10_000  # half the target's 20-second timeout
+    assert p99["Metrics"][0]["Expression"] == "IF(invocations >= 300, p99, 0)"
 
 
 def test_only_the_error_rate_alarm_when_the_target_has_no_latency_or_throttle_alarm():
-    _, target, sticky = _routed()
+    _, target, sticky = _routed(alarms=RollbackAlarms(p99_timeout_share=None))
     assert len(sticky.rollback_alarms) == 1
+    assert sticky.rollback_alarms[0].node.id == "RoutedErrorRate"
     assert sticky.rollback_alarms[0] in target.rollback_alarms
 
 
