@@ -44,13 +44,19 @@ def test_every_release_of_the_sample_app(sample_releases):
         10,
     )
     assert not catalog.shape.name.startswith("CodeDeployDefault.")  # a custom config resource
+    assert (catalog.bake_seconds, catalog.after_hook_tests) == (480, False)
     payments = sample_releases["OrderService/Payments"]
-    assert payments.shape.name == "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes"
-    assert payments.shape.steps()[-1] == (18, 1.0)
+    assert payments.shape.name == "CodeDeployDefault.LambdaCanary10Percent15Minutes"
+    assert payments.shape.steps() == [(0, 0.1), (15, 1.0)]
     assert (payments.before_hook, payments.after_hook) == (True, True)
+    # Its post_traffic_test runs in the bake hook, before the 8-minute bake.
+    assert (payments.bake_seconds, payments.after_hook_tests) == (480, True)
     orders = sample_releases["OrderService/Orders"]
-    assert orders.shape.name == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
-    assert (orders.before_hook, orders.after_hook) == (True, False)
+    assert orders.shape.name == "CodeDeployDefault.LambdaCanary10Percent10Minutes"
+    assert orders.shape.steps() == [(0, 0.1), (10, 1.0)]
+    # The default rollout's bake is the AfterAllowTraffic hook (no post-traffic test).
+    assert (orders.before_hook, orders.after_hook) == (True, True)
+    assert (orders.bake_seconds, orders.after_hook_tests) == (480, False)
     assert orders.alarms_enabled
     assert orders.rollback_on_alarm
     assert orders.timeout_seconds == 10
@@ -69,7 +75,34 @@ def test_sample_alarms_watch_the_new_version(sample_releases):
         ("new", "Invocations"),
     }
     assert error_rate.result_id == "expr_1"
-    assert latency.queries[0].statistic.percentile == 99
+    assert (error_rate.threshold, error_rate.period_seconds) == (2.0, 120)
+    (rate_expression,) = [q for q in error_rate.queries if q.expression is not None]
+    assert rate_expression.text == "IF(errors >= 4, 100 * errors / invocations, 0)"
+    # The p99 alarm is metric math: its result is an expression (no statistic of its own)
+    # over the new version's p99 duration and its invocations, one-minute periods.
+    assert isinstance(latency, MetricAlarm)
+    assert latency.simulated
+    result = next(q for q in latency.queries if q.id == latency.result_id)
+    assert result.statistic is None
+    assert result.text == "IF(invocations >= 300, p99, 0)"
+    metrics = {
+        q.id: (q.source.series, q.source.metric, q.statistic.name, q.period_seconds)
+        for q in latency.queries
+        if isinstance(q.source, MetricSource) and q.statistic is not None
+    }
+    assert metrics == {
+        "p99": ("new", "Duration", "p99", 60),
+        "invocations": ("new", "Invocations", "Sum", 60),
+    }
+    p99 = latency.queries[[q.id for q in latency.queries].index("p99")]
+    assert p99.statistic is not None
+    assert p99.statistic.percentile == 99
+    assert (latency.threshold, latency.datapoints_to_alarm, latency.evaluation_periods) == (
+        2000.0,
+        2,
+        3,
+    )
+    assert latency.duration_threshold_ms() == 2000
     assert orders.findings == []
 
 
@@ -117,12 +150,23 @@ def test_a_sticky_router_adds_simulated_alarms_to_its_targets_release(
     assert orders.findings == []
     watched = [orders.alarms[key] for key in orders.watched]
     routed = [a for a in watched if "Router" in a.name]
-    assert len(routed) == 1
-    assert len(watched) == 2
-    (error_rate,) = routed
-    assert error_rate.simulated
-    series = {q.source.series for q in error_rate.queries if isinstance(q.source, MetricSource)}
-    assert series == {"version"}
+    # The target's own error-rate and p99 alarms, and the router's two on the routed calls.
+    assert len(watched) == 4
+    assert sorted(a.name.rsplit("/", 1)[1] for a in routed) == [
+        "RoutedErrorRate",
+        "RoutedP99Latency",
+    ]
+    for alarm in routed:
+        assert isinstance(alarm, MetricAlarm)
+        assert alarm.simulated
+        series = {q.source.series for q in alarm.queries if isinstance(q.source, MetricSource)}
+        assert series == {"version"}
+    own = [a for a in watched if a not in routed]
+    for alarm in own:
+        assert isinstance(alarm, MetricAlarm)
+        assert {q.source.series for q in alarm.queries if isinstance(q.source, MetricSource)} == {
+            "new"
+        }
     assert variants_rehearsal.result("Sticky/Orders", "errors=100%", 10).p_rollback > 0.95
 
 
@@ -183,10 +227,18 @@ def test_nested_stacks_of_a_function_fleet(variant_releases, variants_rehearsal)
     assert other_member
     assert any(f.subject.endswith("PdfExport/RollbackAlarms/ErrorRate") for f in other_member)
     assert variants_rehearsal.result(api.name, "errors=100%", 10).p_rollback > 0.95
-    # An all-at-once deployment ends before any alarm can see data.
-    pdf = variants_rehearsal.result("Backend/Backend/Wave2Stack15/PdfExport", "errors=100%", 10)
-    assert pdf.p_rollback == 0
-    assert pdf.p_past_first_step is None
+    # PdfExport shifts all at once, then bakes: the alarms still watch for 8 minutes at
+    # 100 %, so a version failing every call is rolled back during the bake.
+    pdf_release = variant_releases["Backend/Backend/Wave2Stack15/PdfExport"]
+    assert pdf_release.shape is not None
+    assert pdf_release.shape.kind == "all_at_once"
+    assert pdf_release.bake_seconds == 480
+    pdf = variants_rehearsal.result(pdf_release.name, "errors=100%", 10)
+    assert pdf.p_rollback > 0.95
+    assert pdf.p_promoted == 0
+    assert pdf.p_past_first_step is None  # one step only
+    assert pdf.rollback_minutes_p90 is not None
+    assert pdf.rollback_minutes_p90 < 8
 
 
 def test_resolver_follows_nested_parameters_sub_and_select():
