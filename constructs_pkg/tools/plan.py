@@ -99,11 +99,7 @@ class Plan:
                         f"      fleet {release['fleet']}, wave {release['wave']}, "
                         f"release {release['release_id']}"
                     )
-                steps = ", ".join(
-                    f"{pct}% at t{'+' + str(minute) + ' min' if minute else '0'}"
-                    for minute, pct in release["rollout"]["timeline"]
-                )
-                lines.append(f"      timeline: {steps}")
+                lines.append(f"      timeline: {_timeline_text(release['rollout'])}")
                 lines.append(
                     f"      rollback alarms: {len(release['alarms'])}, need "
                     f"{release['alarm_window_minutes']} min of data"
@@ -399,6 +395,20 @@ def _format_hazards(current: list[dict[str, Any]], baseline: list[dict[str, Any]
     return hazards
 
 
+def _at(minute: int) -> str:
+    return f"t+{minute} min" if minute else "t0"
+
+
+def _timeline_text(rollout: dict[str, Any]) -> str:
+    """``10% at t0, 100% at t+10 min, bake until t+18 min``: the shifts, then the bake."""
+    timeline = rollout["timeline"]
+    text = ", ".join(f"{pct}% at {_at(minute)}" for minute, pct in timeline)
+    bake = rollout.get("bake_minutes", 0)
+    if bake and timeline:
+        text += f", bake until {_at(timeline[-1][0] + bake)}"
+    return text
+
+
 def _rollout_hazards(current: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> list[Hazard]:
     hazards = []
     before = {r["path"]: r for r in baseline}
@@ -417,6 +427,12 @@ def _rollout_hazards(current: list[dict[str, Any]], baseline: list[dict[str, Any
             reasons.append("this is a hotfix deploy: alarms are ignored")
         if release["rollout"]["kind"] == "disabled" and old["rollout"]["kind"] != "disabled":
             reasons.append("the rollout is disabled: no CodeDeploy, nothing rolls back")
+        bake, old_bake = (r["rollout"].get("bake_minutes", 0) for r in (release, old))
+        if bake < old_bake and release["rollout"]["kind"] != "disabled":
+            reasons.append(
+                f"the bake went from {old_bake} to {bake} minutes (the alarms stop watching "
+                "sooner after the last shift)"
+            )
         if reasons:
             hazards.append(
                 Hazard(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from aws_cdk import App
@@ -55,3 +56,19 @@ def test_the_producer_is_released_after_the_consumer(releases, capsys):
             "via": "Shipping/Shipments",
         }
     ]
+
+
+def _doc_blocks() -> list[str]:
+    """The output blocks of docs/plan.md's minimal example."""
+    text = (ROOT / "docs" / "plan.md").read_text(encoding="utf-8")
+    example = text.split("## Minimal example", 1)[1].split("## What it shows", 1)[0]
+    return re.findall(r"```\n(.*?)```", example, flags=re.DOTALL)
+
+
+def test_docs_plan_example_is_what_plan_prints(releases, capsys):
+    planned, skipped = _doc_blocks()
+    assert main(["plan", releases[2], "--baseline", releases[1]]) == 0
+    assert capsys.readouterr().out == planned
+    assert main(["plan", releases[3], "--baseline", releases[1]]) == 1
+    out = capsys.readouterr().out
+    assert out[out.index("HAZARDS") :] == skipped

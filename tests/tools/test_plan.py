@@ -63,9 +63,9 @@ def test_plan_prints_timeline_alarms_rehearsal_capacity_and_order(assemblies, ca
     assert main(["plan", str(baseline)]) == 0
     out = capsys.readouterr().out
     orders = out.split("Shop/Orders (alias live): ", 1)[1].splitlines()
-    # The default rollout: the bake is in the rollout's line, not in the shift timeline.
+    # The default rollout: the shifts, then the bake, which ends the deployment.
     assert orders[0] == "canary: 10% for 10 minutes, then 100%; 8-minute bake"
-    assert orders[1].strip() == "timeline: 10% at t0, 100% at t+10 min"
+    assert orders[1].strip() == "timeline: 10% at t0, 100% at t+10 min, bake until t+18 min"
     # Error rate (2-minute period) and p99 latency.
     assert orders[2].strip() == "rollback alarms: 2, need 2 min of data"
     assert (
@@ -104,6 +104,10 @@ def test_every_hazard_against_the_baseline(assemblies, capsys):
         "8-minute bake)" in less_safe
     )
     assert "Shop/Payments is released less safely: the rollout is disabled" in less_safe
+    # Orders loses its bake; Payments' disabled rollout says so once, not as a lost bake too.
+    assert "Shop/Orders is released less safely: " in less_safe
+    assert "the bake went from 8 to 0 minutes" in less_safe
+    assert less_safe.count("the bake went from") == 1
     assert {r["rehearsal"]["status"] for r in report["releases"]} == {"not rehearsed"}
     # The JSON carries the bake in force of each release (RolloutRecord.bake_minutes).
     bakes = {r["path"]: r["rollout"]["bake_minutes"] for r in report["releases"]}
