@@ -143,6 +143,8 @@ def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
     >>> low, high = wilson_interval(1000, 1000)
     >>> round(low, 4), high
     (0.9962, 1.0)
+    >>> wilson_interval(0, 1000)[0]
+    0.0
     """
     if trials <= 0:
         return (0.0, 1.0)
@@ -150,7 +152,10 @@ def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
     denominator = 1 + _Z95**2 / trials
     centre = (p + _Z95**2 / (2 * trials)) / denominator
     spread = _Z95 * math.sqrt(p * (1 - p) / trials + _Z95**2 / (4 * trials * trials)) / denominator
-    return (max(0.0, centre - spread), min(1.0, centre + spread))
+    # At 0 or all successes the bound is exactly 0 or 1 (not 3e-18 of rounding).
+    low = 0.0 if successes <= 0 else max(0.0, centre - spread)
+    high = 1.0 if successes >= trials else min(1.0, centre + spread)
+    return (low, high)
 
 
 @dataclass
@@ -218,6 +223,7 @@ class Rehearsal:
                     "rollout": None if release.shape is None else release.shape.describe(),
                     "deployment_config": None if release.shape is None else release.shape.name,
                     "hooks": _hooks(release),
+                    "bake_seconds": release.bake_seconds,
                     "alarms_enabled": release.alarms_enabled,
                     "rollback_on_alarm": release.rollback_on_alarm,
                     "alarms": [release.alarms[key].name for key in release.watched],

@@ -48,6 +48,7 @@ def test_rehearse_json(sample_cdk_out, capsys):
     assert release["deployment_config"] == "CodeDeployDefault.LambdaCanary10Percent10Minutes"
     # The smoke test before traffic, the managed bake hook after it.
     assert release["hooks"] == ["BeforeAllowTraffic", "AfterAllowTraffic"]
+    assert release["bake_seconds"] == 480
     error_rate, latency = release["alarms"]  # in the group's order
     assert "ErrorRate" in error_rate
     assert "P99Latency" in latency
