@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -13,7 +14,10 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match
 
 from constructs_pkg import ConfigurationError, RollbackAlarms, Rollout, SafeFunction, SmokeTest
+from constructs_pkg.release.bake import BAKE_HOOK_HANDLER
 from constructs_pkg.release.smoke_test import HOOK_HANDLER
+from constructs_pkg.runtime.bake_hook import BakeTiming
+from constructs_pkg.runtime.env import BAKE_SECONDS_ENV
 from tests.cdk_helpers import (
     function_kwargs,
     logical_id,
@@ -946,3 +950,362 @@ def test_on_rollback_alarm_sees_every_alarm_past_and_future():
     fn.add_rollback_alarm(later)
     assert seen[-1] is later
     assert seen == fn.rollback_alarms
+
+
+# --- the bake (managed AfterAllowTraffic hook) ---------------------------------------------------
+
+
+def _own_hook(stack: Any, construct_id: str = "OwnHook") -> lambda_.IFunction:
+    return lambda_.Function.from_function_arn(
+        stack, construct_id, "arn:aws:lambda:eu-west-1:123456789012:function:own-post-traffic"
+    )
+
+
+#: case -> SafeFunction arguments besides the required ones; one stack each, one App.
+BAKE_CASES: dict[str, dict[str, Any]] = {
+    "default": {"timeout": Duration.seconds(10)},
+    "later alarm": {"timeout": Duration.seconds(10)},
+    "post test": {
+        "timeout": Duration.seconds(20),
+        "post_traffic_test": SmokeTest(payload={"ping": True}, expect={"ok": True}),
+    },
+    "no bake": {"rollout": Rollout.canary(bake=Duration.minutes(0))},
+    "no bake, post test": {
+        "rollout": Rollout.linear(bake=Duration.minutes(0)),
+        "post_traffic_test": SmokeTest(payload={}),
+    },
+    "short bake": {"rollout": Rollout.all_at_once(bake=Duration.minutes(3))},
+    "no p99": {"timeout": Duration.seconds(10), "alarms": RollbackAlarms(p99_timeout_share=None)},
+    "share": {
+        "timeout": Duration.seconds(8),
+        "alarms": RollbackAlarms(p99_timeout_share=0.25, latency_min_invocations=50),
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def baked() -> dict[str, tuple[SafeFunction, Any]]:
+    """case -> (the SafeFunction, its stack's template), all synthesized once."""
+    app = new_app()
+    functions: dict[str, SafeFunction] = {}
+    for index, (case, arguments) in enumerate(BAKE_CASES.items()):
+        stack = new_stack(app, f"Bake{index}")
+        functions[case] = SafeFunction(stack, "Orders", **function_kwargs(**arguments))
+    later = functions["later alarm"]
+    later.add_rollback_alarm(
+        cloudwatch.Alarm(
+            later,
+            "Business",
+            metric=cloudwatch.Metric(namespace="Shop", metric_name="Declined"),
+            threshold=5,
+            evaluation_periods=1,
+        )
+    )
+    return {case: (fn, template(fn.stack)) for case, fn in functions.items()}
+
+
+def _hook_resource(tpl: Any, fn: SafeFunction) -> dict[str, Any]:
+    assert fn.post_traffic_hook is not None
+    resource: dict[str, Any] = tpl.to_json()["Resources"][logical_id(fn.post_traffic_hook)]
+    return resource
+
+
+def _hook_statements(tpl: Any, fn: SafeFunction) -> list[dict[str, Any]]:
+    hook = fn.post_traffic_hook
+    assert isinstance(hook, lambda_.Function)
+    role_ref = {"Ref": logical_id(hook.role)}
+    return [
+        statement
+        for policy in resources_of(tpl, "AWS::IAM::Policy").values()
+        if role_ref in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    """A statement's Resource as a list, in a stable order (CDK renders one as a scalar)."""
+    resource = statement["Resource"]
+    return sorted(resource if isinstance(resource, list) else [resource], key=str)
+
+
+def _alarm_arns(alarms: list[cloudwatch.IAlarm]) -> list[Any]:
+    return sorted(({"Fn::GetAtt": [logical_id(alarm), "Arn"]} for alarm in alarms), key=str)
+
+
+def _functions_with_handler(tpl: Any, handler: str) -> dict[str, Any]:
+    return dict(tpl.find_resources("AWS::Lambda::Function", {"Properties": {"Handler": handler}}))
+
+
+def test_default_function_bakes_8_minutes_in_its_after_allow_traffic_hook(baked):
+    fn, tpl = baked["default"]
+    hook = fn.post_traffic_hook
+    assert isinstance(hook, lambda_.Function)
+    assert hook.node.id == "PostTrafficHook"
+    assert fn.node.find_child("PostTrafficHook") is hook
+    props = _hook_resource(tpl, fn)["Properties"]
+    assert props["Handler"] == BAKE_HOOK_HANDLER
+    assert props["Environment"]["Variables"] == {BAKE_SECONDS_ENV: "480"}
+    # Room for the whole bake, its final alarm check and the report to CodeDeploy.
+    assert props["Timeout"] == BakeTiming.for_bake(480, None).hook_seconds
+    assert 480 < props["Timeout"] <= 900
+    tpl.has_resource(
+        "AWS::Lambda::Alias",
+        {
+            "UpdatePolicy": {
+                "CodeDeployLambdaAliasUpdate": Match.object_like(
+                    {"AfterAllowTrafficHook": {"Ref": logical_id(hook)}}
+                )
+            }
+        },
+    )
+    assert fn.release_record().rollout.bake_minutes == 8
+    assert "8-minute bake" in fn.release_record().rollout.description
+
+
+def test_bake_hook_reads_its_deployment_group_and_only_the_groups_alarms(baked):
+    fn, tpl = baked["default"]
+    statements = _hook_statements(tpl, fn)
+    (describe,) = [s for s in statements if s["Action"] == "cloudwatch:DescribeAlarms"]
+    assert describe["Effect"] == "Allow"
+    assert _resources(describe) == _alarm_arns(fn.rollback_alarms)
+    assert len(_resources(describe)) == 2  # error rate and p99 latency
+    assert "*" not in str(describe["Resource"])
+    (reads,) = [s for s in statements if "codedeploy:GetDeployment" in s["Action"]]
+    assert {"codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"} <= set(reads["Action"])
+    group_arn = str(reads["Resource"])
+    assert ":deploymentgroup:" in group_arn
+    assert str({"Ref": logical_id(fn.deployment_group)}) in group_arn
+    assert "*" not in group_arn
+    # Nothing else: no invoke without a post-traffic test, no wildcard anywhere.
+    actions = {
+        a
+        for s in statements
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert actions == {
+        "cloudwatch:DescribeAlarms",
+        "codedeploy:GetDeployment",
+        "codedeploy:GetDeploymentGroup",
+        "codedeploy:PutLifecycleEventHookExecutionStatus",
+    }
+    assert all("*" not in str(s["Resource"]) for s in statements)
+
+
+def test_bake_hook_may_read_alarms_added_after_the_construct(baked):
+    fn, tpl = baked["later alarm"]
+    (describe,) = [
+        s for s in _hook_statements(tpl, fn) if s["Action"] == "cloudwatch:DescribeAlarms"
+    ]
+    assert len(fn.rollback_alarms) == 3
+    assert _resources(describe) == _alarm_arns(fn.rollback_alarms)
+
+
+def test_post_traffic_test_runs_inside_the_bake_hook(baked):
+    fn, tpl = baked["post test"]
+    assert fn.smoke_test_hook is None
+    props = _hook_resource(tpl, fn)["Properties"]
+    assert props["Handler"] == BAKE_HOOK_HANDLER
+    assert props["Environment"]["Variables"] == {
+        BAKE_SECONDS_ENV: "480",
+        "SMOKE_TARGET_FUNCTION_ARN": {"Ref": logical_id(fn.version)},
+        "SMOKE_PAYLOAD": '{"ping": true}',
+        "SMOKE_EXPECT": '{"ok": true}',
+        "SMOKE_TARGET_TIMEOUT_SECONDS": "20",
+    }
+    assert props["Timeout"] == BakeTiming.for_bake(480, 20).hook_seconds
+    # One AfterAllowTraffic hook: no separate smoke-test function.
+    assert _functions_with_handler(tpl, HOOK_HANDLER) == {}
+    assert len(_functions_with_handler(tpl, BAKE_HOOK_HANDLER)) == 1
+    statements = _hook_statements(tpl, fn)
+    assert {
+        "Action": "lambda:InvokeFunction",
+        "Effect": "Allow",
+        "Resource": {"Ref": logical_id(fn.version)},
+    } in statements
+
+
+def test_a_shorter_bake_is_sized_to_its_minutes(baked):
+    fn, tpl = baked["short bake"]
+    props = _hook_resource(tpl, fn)["Properties"]
+    assert props["Environment"]["Variables"] == {BAKE_SECONDS_ENV: "180"}
+    assert props["Timeout"] == BakeTiming.for_bake(180, None).hook_seconds
+
+
+def test_bake_0_leaves_no_after_allow_traffic_hook(baked):
+    fn, tpl = baked["no bake"]
+    assert fn.rollout.bake == 0
+    assert fn.post_traffic_hook is None
+    assert _functions_with_handler(tpl, BAKE_HOOK_HANDLER) == {}
+    (alias,) = resources_of(tpl, "AWS::Lambda::Alias").values()
+    assert "AfterAllowTrafficHook" not in alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    assert "; no bake" in fn.rollout.describe()
+
+
+def test_bake_0_with_a_post_traffic_test_is_a_plain_smoke_hook(baked):
+    fn, tpl = baked["no bake, post test"]
+    props = _hook_resource(tpl, fn)["Properties"]
+    assert props["Handler"] == HOOK_HANDLER
+    assert BAKE_SECONDS_ENV not in props["Environment"]["Variables"]
+    assert _functions_with_handler(tpl, BAKE_HOOK_HANDLER) == {}
+    assert not any(s["Action"] == "cloudwatch:DescribeAlarms" for s in _hook_statements(tpl, fn))
+
+
+def test_hotfix_deploy_has_no_bake_hook():
+    stack = new_stack(context={"constructs_pkg:hotfix": "true"})
+    fn = SafeFunction(stack, "Orders", **function_kwargs())
+    assert fn.rollout == Rollout.all_at_once(bake=Duration.minutes(0))
+    assert fn.post_traffic_hook is None
+    tpl = template(stack)
+    assert _functions_with_handler(tpl, BAKE_HOOK_HANDLER) == {}
+    (alias,) = resources_of(tpl, "AWS::Lambda::Alias").values()
+    assert "AfterAllowTrafficHook" not in alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+
+
+def test_own_post_traffic_hook_with_the_default_bake_warns_no_bake():
+    stack = new_stack()
+    own = _own_hook(stack)
+    fn = SafeFunction(stack, "Orders", **function_kwargs(), post_traffic_hook=own)
+    ack = _own_hook(stack, "AckHook")
+    SafeFunction(
+        stack,
+        "Explicit",
+        **function_kwargs(),
+        rollout=Rollout.canary(bake=Duration.minutes(0)),
+        post_traffic_hook=ack,
+    )
+    assert fn.post_traffic_hook is own  # the user's hook wins
+    tpl = template(stack)
+    assert _functions_with_handler(tpl, BAKE_HOOK_HANDLER) == {}
+    warnings = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp(r"\[ack: constructs_pkg:no-bake\]")
+    )
+    # Only the one that did not say bake=Duration.minutes(0).
+    assert [w.id for w in warnings] == ["/TestStack/Orders"]
+    text = str(warnings[0].entry.data)
+    assert "own post_traffic_hook" in text
+    assert "there is no bake" in text
+
+
+@pytest.mark.parametrize(
+    ("rollout", "described"),
+    [
+        (
+            Rollout.canary(bake=Duration.minutes(8)),
+            "canary: 10% for 10 minutes, then 100%; 8-minute bake",
+        ),
+        (
+            Rollout.all_at_once(bake=Duration.minutes(3)),
+            "all at once: 100% immediately; 3-minute bake",
+        ),
+    ],
+)
+def test_explicit_bake_and_own_post_traffic_hook_is_an_error(rollout, described):
+    stack = new_stack()
+    with pytest.raises(
+        ConfigurationError,
+        match=rf"\[TestStack/Orders\] post_traffic_hook=.* is not allowed: expected no value "
+        rf"when the rollout bakes \({re.escape(described)}\).*post_traffic_test=",
+    ):
+        SafeFunction(
+            stack,
+            "Orders",
+            **function_kwargs(),
+            rollout=rollout,
+            post_traffic_hook=_own_hook(stack),
+        )
+
+
+# --- the default p99 latency alarm ---------------------------------------------------------------
+
+
+def _alarm_props(tpl: Any, alarm: cloudwatch.IAlarm) -> dict[str, Any]:
+    props: dict[str, Any] = tpl.to_json()["Resources"][logical_id(alarm)]["Properties"]
+    return props
+
+
+def test_default_p99_alarm_is_half_the_timeout_over_minutes_with_300_calls(baked):
+    fn, tpl = baked["default"]
+    error_rate, p99 = fn.rollback_alarms
+    assert (error_rate.node.id, p99.node.id) == ("ErrorRate", "P99Latency")
+    props = _alarm_props(tpl, p99)
+    assert props["Threshold"] == 5000  # half of the 10-second timeout, in milliseconds
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (3, 2)
+    assert props["TreatMissingData"] == "notBreaching"
+    expression, *queries = props["Metrics"]
+    assert expression["Expression"] == "IF(invocations >= 300, p99, 0)"
+    assert expression["ReturnData"] is True
+    dims = _new_version_dims(tpl)
+    assert sorted(queries, key=lambda q: q["Id"]) == [
+        {
+            "Id": "invocations",
+            "MetricStat": {
+                "Metric": {
+                    "Dimensions": dims,
+                    "MetricName": "Invocations",
+                    "Namespace": "AWS/Lambda",
+                },
+                "Period": 60,
+                "Stat": "Sum",
+            },
+            "ReturnData": False,
+        },
+        {
+            "Id": "p99",
+            "MetricStat": {
+                "Metric": {"Dimensions": dims, "MetricName": "Duration", "Namespace": "AWS/Lambda"},
+                "Period": 60,
+                "Stat": "p99",
+            },
+            "ReturnData": False,
+        },
+    ]
+    assert (
+        "above 5000 ms in 2 of 3 minutes with at least 300 invocations" in props["AlarmDescription"]
+    )
+    # The error-rate alarm's defaults: above 2 % with at least 4 errors per 2 minutes.
+    rate = _alarm_props(tpl, error_rate)
+    assert rate["Threshold"] == 2
+    assert rate["Metrics"][0]["Expression"] == "IF(errors >= 4, 100 * errors / invocations, 0)"
+    assert {q["MetricStat"]["Period"] for q in rate["Metrics"][1:]} == {120}
+    assert _group_alarm_names(tpl) == [
+        {"Ref": logical_id(error_rate)},
+        {"Ref": logical_id(p99)},
+    ]
+
+
+def test_p99_share_and_call_guard_are_configurable(baked):
+    fn, tpl = baked["share"]
+    props = _alarm_props(tpl, fn.rollback_alarms[1])
+    assert props["Threshold"] == 2000  # a quarter of 8 seconds
+    assert props["Metrics"][0]["Expression"] == "IF(invocations >= 50, p99, 0)"
+
+
+def test_default_p99_threshold_follows_the_lambda_default_timeout(baked):
+    fn, tpl = baked["no bake"]  # no timeout given: Lambda's 3 seconds
+    assert _alarm_props(tpl, fn.rollback_alarms[1])["Threshold"] == 1500
+
+
+def test_p99_timeout_share_none_leaves_only_the_error_rate_alarm(baked):
+    fn, tpl = baked["no p99"]
+    assert [alarm.node.id for alarm in fn.rollback_alarms] == ["ErrorRate"]
+    tpl.resource_count_is("AWS::CloudWatch::Alarm", 1)
+    assert _group_alarm_names(tpl) == [{"Ref": logical_id(fn.rollback_alarms[0])}]
+    (describe,) = [
+        s for s in _hook_statements(tpl, fn) if s["Action"] == "cloudwatch:DescribeAlarms"
+    ]
+    assert _resources(describe) == _alarm_arns(fn.rollback_alarms)
+    assert len(_resources(describe)) == 1
+
+
+def test_a_deploy_time_timeout_has_no_default_p99_alarm():
+    from aws_cdk import CfnParameter
+
+    stack = new_stack()
+    seconds = CfnParameter(stack, "Timeout", type="Number", default=10).value_as_number
+    fn = SafeFunction(stack, "Orders", **function_kwargs(timeout=Duration.seconds(seconds)))
+    # The threshold would be a share of a value unknown at synth: only the error rate.
+    assert [alarm.node.id for alarm in fn.rollback_alarms] == ["ErrorRate"]
+    template(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"Timeout": {"Ref": "Timeout"}}
+    )
