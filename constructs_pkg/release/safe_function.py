@@ -206,16 +206,13 @@ class SafeFunction(Construct):
         function_options, invocation_options = split_options(options)
         #: True when this synth is a hotfix deploy (``-c constructs_pkg:hotfix=true``).
         self.hotfix = hotfix_enabled(self)
-        requested = rollout if rollout is not None else Rollout.canary()
         #: The rollback alarm thresholds.
         self.alarm_config = alarms if alarms is not None else RollbackAlarms()
-        self._check_alarms_fit(requested, function_options.get("timeout"))
-        #: The rollout in force for this synth (all at once in hotfix mode).
-        self.rollout = (
-            Rollout.all_at_once(bake=Duration.minutes(0))
-            if self.hotfix and requested.kind != "disabled"
-            else requested
-        )
+        #: The rollout in force for this synth: all at once in hotfix mode, without a bake
+        #: when your own post_traffic_hook holds the bake's slot.
+        requested = rollout if rollout is not None else Rollout.canary()
+        self.rollout = self._rollout_in_force(requested, post_traffic_hook)
+        self._check_alarms_fit(self.rollout, function_options.get("timeout"))
         self._check_slots(arguments)
 
         #: The function. Invoke it through :attr:`alias`, never directly.
@@ -483,13 +480,6 @@ class SafeFunction(Construct):
                     reason=f"CodeDeploy runs one {slot} hook per deployment; {managed} already "
                     f"claims it. Call your checks from one function, or drop {managed}.",
                 )
-            if (
-                slot == "AfterAllowTraffic"
-                and arguments[own] is not None
-                and self.rollout.kind != "disabled"
-                and not self.hotfix
-            ):
-                self._check_bake_slot(arguments[own])
             if self.rollout.kind == "disabled" and (arguments[managed] or arguments[own]):
                 raise ConfigurationError(
                     managed if arguments[managed] is not None else own,
@@ -499,18 +489,31 @@ class SafeFunction(Construct):
                     reason="Hooks run inside a CodeDeploy deployment, and there is none.",
                 )
 
-    def _check_bake_slot(self, own: lambda_.IFunction) -> None:
+    def _rollout_in_force(
+        self, requested: Rollout, own_post_hook: lambda_.IFunction | None
+    ) -> Rollout:
+        """Return the rollout this synth deploys (hotfix, or your own AfterAllowTraffic hook)."""
+        if requested.kind == "disabled":
+            return requested
+        if self.hotfix:
+            return Rollout.all_at_once(bake=Duration.minutes(0))
+        if own_post_hook is not None:
+            self._check_bake_slot(requested, own_post_hook)
+            return requested.with_bake(Duration.minutes(0))
+        return requested
+
+    def _check_bake_slot(self, requested: Rollout, own: lambda_.IFunction) -> None:
         """Your own AfterAllowTraffic hook leaves no slot for the bake."""
-        if self.rollout.bake_minutes:
+        if requested.bake_minutes:
             raise ConfigurationError(
                 "post_traffic_hook",
                 _shown(own),
-                f"no value when the rollout bakes ({self.rollout.describe()})",
+                f"no value when the rollout bakes ({requested.describe()})",
                 path=self.node.path,
                 reason="The bake runs in the AfterAllowTraffic hook, and CodeDeploy runs one. "
                 "Use post_traffic_test= (it runs before the bake), or bake=Duration.minutes(0).",
             )
-        if self.rollout.bake_minutes is None:
+        if requested.bake_minutes is None:
             Annotations.of(self).add_warning_v2(
                 "constructs_pkg:no-bake",
                 f"{self.node.path} has its own post_traffic_hook, which holds CodeDeploy's one "
