@@ -97,3 +97,8 @@ SQS_MAX_VISIBILITY_TIMEOUT_SECONDS: Final = 43_200
 SQS_MAX_RECEIVE_COUNT_LIMIT: Final = 1000
 #: Longest retention of an SQS queue, in days.
 SQS_MAX_RETENTION_DAYS: Final = 14
+
+# --- S3 -------------------------------------------------------------------------------------
+
+#: Longest id of a bucket's request-metrics configuration (the ``FilterId`` dimension).
+S3_MAX_METRICS_ID_LENGTH: Final = 64

@@ -103,6 +103,7 @@ class MappingOptions(TypedDict, total=False):
     starting_position: lambda_.StartingPosition
     tumbling_window: Duration | None
     on_failure: lambda_.IEventSourceDlq
+    support_s3_on_failure_destination: bool | None
 
 
 #: A grant the consumer needs (``queue.grant_consume_messages``) and what it allows, in words.

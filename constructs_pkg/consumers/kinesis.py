@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack, cast
 
 import jsii
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration, Names
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_pkg import defaults, limits
 from constructs_pkg._acknowledge import acknowledge
-from constructs_pkg._validation import is_unresolved, seconds
+from constructs_pkg._validation import check_type, is_unresolved, seconds
 from constructs_pkg.consumers import _base as base
 from constructs_pkg.consumers._target import Consumer
 from constructs_pkg.consumers.capacity import ConsumerCapacity, kinesis_capacity
@@ -25,6 +28,9 @@ from constructs_pkg.runtime.env import STREAM_NAME_SUFFIX
 __all__ = ["KinesisOrderedConsumer"]
 
 DEFAULT_MAX_RECORD_AGE = Duration.seconds(defaults.KINESIS_MAX_RECORD_AGE_SECONDS)
+
+#: What ``failure_destination=`` accepts: where Lambda sends records it gives up on.
+FailureDestination = sqs.IQueue | sns.ITopic | s3.IBucket
 
 
 class _StreamSettings(TypedDict):
@@ -64,8 +70,9 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
     (or per shard slice with a parallelization factor). The mapping invokes the
     consumer's alias, so the consumer is released like any SafeFunction. A record that
     keeps failing is retried (the batch bisected each time) within a finite retry and
-    age budget, then sent with its metadata to a standard SQS queue, so one poison
-    record cannot block its key for the stream's whole retention.
+    age budget, then sent to the on-failure destination (a standard SQS queue by
+    default; an SNS topic or an S3 bucket if given), so one poison record cannot block
+    its key for the stream's whole retention.
 
     Parameters
     ----------
@@ -98,9 +105,21 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
         ``TRIM_HORIZON`` or ``LATEST``. Default: ``TRIM_HORIZON`` (nothing is skipped).
     tumbling_window
         Aggregation window, 0-900 seconds. Default: none.
+    failure_destination
+        The on-failure destination, any of those Lambda accepts for Kinesis: a *standard*
+        ``sqs.IQueue`` or a *standard* ``sns.ITopic`` (Lambda sends the batch's metadata:
+        shard, sequence numbers, condition) or an ``s3.IBucket`` (Lambda writes one object
+        per failed batch, with the records' payload). FIFO queues and topics are rejected.
+        The consumer's role gets exactly what Lambda needs to send there (see
+        ``docs/ordered-consumers.md``), and the ``FailedRecords`` rollback alarm watches it.
+        For a bucket of this app a request-metrics configuration is added to it (the alarm
+        needs one; an imported bucket gets a warning). Default: a standard queue is created
+        (SSE-SQS, 14 days retention, ``removal_policy``). Not together with
+        ``dead_letter_queue``.
     dead_letter_queue
-        The on-failure destination: a *standard* SQS queue (Lambda does not send to FIFO
-        queues). Default: one is created (SSE-SQS, 14 days retention, ``removal_policy``).
+        The on-failure destination as a *standard* SQS queue: the same as
+        ``failure_destination=`` with a queue (kept for existing code). Default: as for
+        ``failure_destination``.
     **options
         The options every ordered consumer takes (``OrderedConsumerOptions``):
         ``report_batch_item_failures`` (default True; see
@@ -136,6 +155,7 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
         bisect_batch_on_error: bool = True,
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         tumbling_window: Duration | None = None,
+        failure_destination: FailureDestination | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         **options: Unpack[base.OrderedConsumerOptions],
     ) -> None:
@@ -154,34 +174,49 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
             "tumbling_window": tumbling_window,
         }
         super().__init__(scope, construct_id, consumer, ("stream", stream), created, options)
-        self._validate(created, mapping, dead_letter_queue)
+        given = self._validate(created, mapping, failure_destination, dead_letter_queue)
         #: The stream (created unless ``stream=`` was given).
         self.stream: kinesis.IStream = stream or self._build_stream(created)
         facts = _StreamFacts.of(self.stream)
         self._check_record_age(mapping, facts)
-        #: Where records that exhaust the retry/age budget go (a standard queue).
-        self.dead_letter_queue: sqs.IQueue = dead_letter_queue or self._build_failure_queue()
+        destination = _Destination.of(given or self._build_failure_queue(), self)
+        #: Where records that exhaust the retry/age budget go: the queue, topic or bucket
+        #: given (``failure_destination=`` or ``dead_letter_queue=``), else the created queue.
+        self.failure_destination: FailureDestination = destination.resource
+        #: The on-failure destination when it is an SQS queue (the default), else None.
+        self.dead_letter_queue: sqs.IQueue | None = (
+            cast(sqs.IQueue, destination.resource) if destination.kind == "sqs" else None
+        )
         #: The event source mapping (invokes the alias / version).
         self.event_source_mapping = self._build_mapping(
             self.stream.stream_arn,
-            {**mapping, "on_failure": _QueueDestination(self.dead_letter_queue)},
+            {
+                **mapping,
+                "on_failure": _ArnDestination(destination.arn),
+                "support_s3_on_failure_destination": destination.kind == "s3" or None,
+            },
             [
                 (self.stream.grant_read, "read access to the stream"),
-                (
-                    self.dead_letter_queue.grant_send_messages,
-                    "sqs:SendMessage on the failure queue",
-                ),
+                (destination.grant, destination.grant_description),
             ],
         )
-        self._build_alarms(self._alarm_specs(mapping, facts))
+        self._build_alarms(self._alarm_specs(mapping, facts, destination))
         self._report_capacity(self._capacity_of(mapping, facts), self.stream)
 
     # --- steps -------------------------------------------------------------------------------
 
     def _validate(
-        self, created: _StreamSettings, mapping: base.MappingOptions, dead_letter_queue: Any
-    ) -> None:
-        """Bounds and rules of the arguments, before anything is created."""
+        self,
+        created: _StreamSettings,
+        mapping: base.MappingOptions,
+        failure_destination: Any,
+        dead_letter_queue: Any,
+    ) -> FailureDestination | None:
+        """Bounds and rules of the arguments, before anything is created.
+
+        Return the on-failure destination given (``failure_destination`` or
+        ``dead_letter_queue``), None when the construct creates its queue.
+        """
         self._check_bounds(
             base.WholeNumber(
                 "batch_size", mapping["batch_size"], 1, limits.KINESIS_MAX_BATCH_SIZE, required=True
@@ -240,14 +275,38 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
             lambda_.StartingPosition.LATEST,
         ):
             self._fail("starting_position", mapping["starting_position"], "TRIM_HORIZON or LATEST")
-        if dead_letter_queue is not None and dead_letter_queue.fifo:
+        return self._check_failure_destination(failure_destination, dead_letter_queue)
+
+    def _check_failure_destination(
+        self, failure_destination: Any, dead_letter_queue: Any
+    ) -> FailureDestination | None:
+        """One destination at most, of a type Lambda accepts, never FIFO."""
+        path = self.node.path
+        check_type("dead_letter_queue", dead_letter_queue, sqs.IQueue | None, path=path)
+        check_type("failure_destination", failure_destination, FailureDestination | None, path=path)
+        if failure_destination is not None and dead_letter_queue is not None:
             self._fail(
                 "dead_letter_queue",
-                dead_letter_queue.node.path,
-                "a standard SQS queue",
-                reason="Lambda sends failed Kinesis batches to an SQS standard queue, SNS or S3; "
-                "a FIFO queue is rejected at deploy time.",
+                _path_of(dead_letter_queue),
+                "no value when failure_destination= is given",
+                reason="Both name the on-failure destination and a mapping has one; pass the "
+                "queue as failure_destination= alone.",
             )
+        argument = "dead_letter_queue" if dead_letter_queue is not None else "failure_destination"
+        given: FailureDestination | None = failure_destination or dead_letter_queue
+        kind = _kind_of(given) if given is not None else None
+        if kind in ("sqs", "sns") and getattr(given, "fifo", False) is True:
+            what = "queue" if kind == "sqs" else "topic"
+            self._fail(
+                argument,
+                _path_of(given),
+                "a standard SQS queue"
+                if argument == "dead_letter_queue"
+                else "a standard SQS queue, a standard SNS topic or an S3 bucket",
+                reason="Lambda sends failed Kinesis batches to an SQS standard queue, SNS or S3; "
+                f"a FIFO {what} is rejected at deploy time.",
+            )
+        return given
 
     def _build_stream(self, created: _StreamSettings) -> kinesis.Stream:
         """Create the stream: ``shard_count`` shards, ``retention_period``, KMS-managed key."""
@@ -284,7 +343,7 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
         return queue
 
     def _alarm_specs(
-        self, mapping: base.MappingOptions, facts: _StreamFacts
+        self, mapping: base.MappingOptions, facts: _StreamFacts, destination: _Destination
     ) -> list[base.AlarmSpec]:
         """IteratorAge (needs a known age budget) and FailedRecords (rollback)."""
         specs = []
@@ -304,13 +363,12 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
         specs.append(
             base.AlarmSpec(
                 "FailedRecords",
-                metric=self.dead_letter_queue.metric_number_of_messages_sent(
-                    period=base.METRIC_PERIOD, statistic=cloudwatch.Stats.SUM
-                ),
+                metric=destination.metric,
                 threshold=0,
                 rollback=True,
                 description="records exhausted their retries and went to the failure "
-                "destination. During a release this rolls the consumer back.",
+                f"destination ({destination.watched}). During a release this rolls the "
+                "consumer back.",
             )
         )
         return specs
@@ -347,14 +405,127 @@ def _age_budget(mapping: base.MappingOptions, facts: _StreamFacts) -> float | No
     return age if age is not None else facts.retention_seconds
 
 
+def _kind_of(destination: Any) -> Literal["sqs", "sns", "s3"]:
+    """Which service an on-failure destination (already type-checked) belongs to."""
+    if hasattr(destination, "queue_arn"):
+        return "sqs"
+    if hasattr(destination, "topic_arn"):
+        return "sns"
+    return "s3"
+
+
+def _path_of(construct: Any) -> str:
+    return str(construct.node.path)
+
+
+@dataclass(frozen=True)
+class _Destination:
+    """An on-failure destination as the mapping, the grants and the alarm need it.
+
+    Its ARN, the consumer's grant, and the metric that counts records arriving there (the
+    ``FailedRecords`` alarm).
+    """
+
+    kind: Literal["sqs", "sns", "s3"]
+    resource: FailureDestination
+    arn: str
+    grant: Callable[[iam.IGrantable], iam.Grant]
+    grant_description: str
+    metric: cloudwatch.IMetric
+    #: The metric in words, for the alarm description.
+    watched: str
+
+    @classmethod
+    def of(cls, resource: FailureDestination, consumer: Construct) -> _Destination:
+        """Describe ``resource``; a bucket gets the request metrics its alarm needs."""
+        period, total = base.METRIC_PERIOD, cloudwatch.Stats.SUM
+        kind = _kind_of(resource)
+        if kind == "sqs":
+            queue: Any = resource
+            return cls(
+                kind,
+                resource,
+                queue.queue_arn,
+                queue.grant_send_messages,
+                "sqs:SendMessage on the failure queue",
+                queue.metric_number_of_messages_sent(period=period, statistic=total),
+                "SQS NumberOfMessagesSent",
+            )
+        if kind == "sns":
+            topic: Any = resource
+            return cls(
+                kind,
+                resource,
+                topic.topic_arn,
+                topic.grant_publish,
+                "sns:Publish on the failure topic",
+                topic.metric_number_of_messages_published(period=period, statistic=total),
+                "SNS NumberOfMessagesPublished",
+            )
+        bucket: Any = resource
+        filter_id = _request_metrics(bucket, consumer)
+        return cls(
+            kind,
+            resource,
+            bucket.bucket_arn,
+            lambda grantee: _grant_failure_bucket(bucket, grantee),
+            "s3:PutObject and s3:ListBucket on the failure bucket",
+            cloudwatch.Metric(
+                namespace="AWS/S3",
+                metric_name="PutRequests",
+                dimensions_map={"BucketName": bucket.bucket_name, "FilterId": filter_id},
+                period=period,
+                statistic=total,
+            ),
+            f"S3 PutRequests of request-metrics filter {filter_id}",
+        )
+
+
+def _request_metrics(bucket: s3.IBucket, consumer: Construct) -> str:
+    """Return the id of the bucket's request-metrics filter the alarm reads.
+
+    A bucket of this app gets a whole-bucket filter of that id (S3 publishes request metrics
+    only for a configured filter); for an imported one the user must add it: a warning says so.
+    """
+    filter_id = Names.unique_resource_name(
+        consumer,
+        max_length=limits.S3_MAX_METRICS_ID_LENGTH,
+        allowed_special_characters="-_.",
+    )
+    if isinstance(bucket, s3.Bucket):
+        bucket.add_metric(id=filter_id)
+    else:
+        Annotations.of(consumer).add_warning_v2(
+            "constructs_pkg:failure-bucket-metrics",
+            f"The failure bucket {bucket.node.path} is imported: add a request-metrics "
+            f"configuration with id {filter_id!r} and no filter to it, otherwise S3 publishes "
+            "no PutRequests metric and the FailedRecords alarm never fires.",
+        )
+    return filter_id
+
+
+def _grant_failure_bucket(bucket: s3.IBucket, grantee: iam.IGrantable) -> iam.Grant:
+    """Grant what Lambda needs to write a failed batch: s3:PutObject, s3:ListBucket, KMS."""
+    grant = iam.Grant.add_to_principal(
+        grantee=grantee, actions=["s3:PutObject"], resource_arns=[bucket.arn_for_objects("*")]
+    ).combine(
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn]
+        )
+    )
+    if bucket.encryption_key is not None:
+        grant = grant.combine(bucket.encryption_key.grant(grantee, "kms:GenerateDataKey"))
+    return grant
+
+
 @jsii.implements(lambda_.IEventSourceDlq)
-class _QueueDestination:
+class _ArnDestination:
     """On-failure destination without an implicit grant (``_build_mapping`` grants it)."""
 
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self.queue = queue
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
 
     def bind(
         self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
     ) -> lambda_.DlqDestinationConfig:
-        return lambda_.DlqDestinationConfig(destination=self.queue.queue_arn)
+        return lambda_.DlqDestinationConfig(destination=self.arn)
