@@ -367,8 +367,7 @@ class KinesisOrderedConsumer(base.OrderedConsumerBase):
                 threshold=0,
                 rollback=True,
                 description="records exhausted their retries and went to the failure "
-                f"destination ({destination.watched}). During a release this rolls the "
-                "consumer back.",
+                "destination. During a release this rolls the consumer back.",
             )
         )
         return specs
@@ -432,8 +431,6 @@ class _Destination:
     grant: Callable[[iam.IGrantable], iam.Grant]
     grant_description: str
     metric: cloudwatch.IMetric
-    #: The metric in words, for the alarm description.
-    watched: str
 
     @classmethod
     def of(cls, resource: FailureDestination, consumer: Construct) -> _Destination:
@@ -449,7 +446,6 @@ class _Destination:
                 queue.grant_send_messages,
                 "sqs:SendMessage on the failure queue",
                 queue.metric_number_of_messages_sent(period=period, statistic=total),
-                "SQS NumberOfMessagesSent",
             )
         if kind == "sns":
             topic: Any = resource
@@ -460,7 +456,6 @@ class _Destination:
                 topic.grant_publish,
                 "sns:Publish on the failure topic",
                 topic.metric_number_of_messages_published(period=period, statistic=total),
-                "SNS NumberOfMessagesPublished",
             )
         bucket: Any = resource
         filter_id = _request_metrics(bucket, consumer)
@@ -477,7 +472,6 @@ class _Destination:
                 period=period,
                 statistic=total,
             ),
-            f"S3 PutRequests of request-metrics filter {filter_id}",
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnParameter, Duration, Stack
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -70,6 +70,13 @@ SCENARIOS = {
     ),
     "ImportedTopic": Scenario(
         {"failure_destination": lambda s: sns.Topic.from_topic_arn(s, "Failures", TOPIC_ARN)}
+    ),
+    "TokenTopic": Scenario(
+        {
+            "failure_destination": lambda s: sns.Topic.from_topic_arn(
+                s, "Failures", CfnParameter(s, "TopicArn").value_as_string
+            )
+        }
     ),
     "ImportedBucket": Scenario(
         {"failure_destination": lambda s: s3.Bucket.from_bucket_name(s, "Failures", "failures")}
@@ -429,6 +436,13 @@ def test_imported_topic_is_published_to_and_watched(app):
             "Dimensions": [{"Name": "TopicName", "Value": "failures"}],
         },
     )
+
+
+def test_token_topic_arn_reaches_the_template(app):
+    assert _destination(app, "TokenTopic") == {"Ref": "TopicArn"}
+    assert _non_stream_statements(app, "TokenTopic") == [
+        {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": "TopicArn"}}
+    ]
 
 
 def test_imported_bucket_warns_that_its_alarm_needs_request_metrics(app):
