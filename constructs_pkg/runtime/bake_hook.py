@@ -26,7 +26,6 @@ once in every path and never raises. Standard library and boto3 only.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -53,9 +52,12 @@ from constructs_pkg.runtime.smoke_hook import (
     SmokeTestFailedError,
     _error_code,
     _retryable,
+    finish,
+    make_lambda_client,
     parse_target_timeout,
-    report,
+    remaining_seconds_of,
     run_smoke_test,
+    single_attempt_client,
 )
 
 __all__ = [
@@ -555,70 +557,27 @@ def handle(
     except Exception as exc:  # report every failure, never leave CodeDeploy waiting
         detail = f"bake crashed: {type(exc).__name__}: {exc}"
         logger.exception("bake crashed")
-    deadline = end
-    outcome = report(
-        codedeploy_client,
-        event,
-        status,
-        sleep=sleep,
-        time_left=None if deadline is None else (lambda: deadline - clock()),
-    )
-    logger.info(json.dumps({"status": status, "detail": detail, "report": outcome}))
-    return {"status": status, "detail": detail, "report": outcome}
+    return finish(codedeploy_client, event, status, detail, end=end, sleep=sleep, clock=clock)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     """Lambda entry point (``constructs_pkg.runtime.bake_hook.handler``)."""
-    import boto3
-    from botocore.config import Config
-
-    remaining = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        remaining = context.get_remaining_time_in_millis() / 1000
-
-    def make_lambda_client(read_timeout: float) -> Any:
-        # One attempt only: a retried invoke would run the smoke test twice.
-        return boto3.client(
-            "lambda",
-            config=Config(
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                read_timeout=read_timeout,
-                retries={"total_max_attempts": 1, "mode": "standard"},
-                tcp_keepalive=True,
-            ),
-        )
-
     try:
-        codedeploy_client = boto3.client(
-            "codedeploy",
-            config=Config(
-                connect_timeout=REPORT_CALL_TIMEOUT_SECONDS,
-                read_timeout=REPORT_CALL_TIMEOUT_SECONDS,
-                retries={"total_max_attempts": 1, "mode": "standard"},  # the hook retries
-            ),
-        )
+        # report() and the polls retry, so the clients make one attempt per call.
+        codedeploy_client = single_attempt_client("codedeploy", REPORT_CALL_TIMEOUT_SECONDS)
     except Exception as exc:  # no client, no report; raising would only rerun the hook
         logger.exception("cannot create the CodeDeploy client")
         return {"status": FAILED, "detail": str(exc), "report": "not reported: no client"}
     try:
-        cloudwatch_client = boto3.client(
-            "cloudwatch",
-            config=Config(
-                connect_timeout=POLL_CALL_TIMEOUT_SECONDS,
-                read_timeout=POLL_CALL_TIMEOUT_SECONDS,
-                retries={"total_max_attempts": 1, "mode": "standard"},  # the hook retries
-            ),
-        )
+        cloudwatch_client = single_attempt_client("cloudwatch", POLL_CALL_TIMEOUT_SECONDS)
     except Exception as exc:  # nothing to watch the alarms with: not a bake
         logger.exception("cannot create the CloudWatch client")
         detail = f"bake crashed: cannot create the CloudWatch client: {exc}"
-        outcome = report(codedeploy_client, event, FAILED)
-        logger.info(json.dumps({"status": FAILED, "detail": detail, "report": outcome}))
-        return {"status": FAILED, "detail": detail, "report": outcome}
+        return finish(codedeploy_client, event, FAILED, detail)
     return handle(
         event,
         codedeploy_client=codedeploy_client,
         cloudwatch_client=cloudwatch_client,
         make_lambda_client=make_lambda_client,
-        remaining_seconds=remaining,
+        remaining_seconds=remaining_seconds_of(context),
     )

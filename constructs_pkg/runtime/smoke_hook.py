@@ -361,6 +361,73 @@ def report(
     return "not reported"  # pragma: no cover - the loop returns on its last attempt
 
 
+def finish(
+    codedeploy_client: Any,
+    event: Mapping[str, Any],
+    status: str,
+    detail: str,
+    *,
+    end: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, str]:
+    """Report ``status`` once (retrying only until ``end``), log the outcome and return it.
+
+    The last step of every hook: ``{"status", "detail", "report"}``, logged as one JSON line.
+    """
+    outcome = report(
+        codedeploy_client,
+        event,
+        status,
+        sleep=sleep,
+        time_left=None if end is None else (lambda: end - clock()),
+    )
+    logger.info(json.dumps({"status": status, "detail": detail, "report": outcome}))
+    return {"status": status, "detail": detail, "report": outcome}
+
+
+def remaining_seconds_of(context: Any) -> float | None:
+    """Return what is left of the hook's own run, from the Lambda context (None: unknown)."""
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        return float(context.get_remaining_time_in_millis()) / 1000
+    return None
+
+
+def single_attempt_client(service: str, timeout_seconds: float) -> Any:
+    """Return a boto3 client that makes one attempt per call (the hooks retry themselves)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        config=Config(
+            connect_timeout=timeout_seconds,
+            read_timeout=timeout_seconds,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        ),
+    )
+
+
+def make_lambda_client(read_timeout: float) -> Any:
+    """Return the Lambda client that invokes the target once, waiting ``read_timeout``.
+
+    One attempt only: a retried invoke would run the smoke test twice. TCP keepalive keeps
+    a long wait alive through NAT gateways (they drop idle connections).
+    """
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "lambda",
+        config=Config(
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=read_timeout,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            tcp_keepalive=True,
+        ),
+    )
+
+
 def handle(
     event: Mapping[str, Any],
     *,
@@ -411,49 +478,14 @@ def handle(
     except Exception as exc:  # report every failure, never leave CodeDeploy waiting
         detail = f"smoke test crashed: {type(exc).__name__}: {exc}"
         logger.exception("smoke test crashed")
-    deadline = end
-    outcome = report(
-        codedeploy_client,
-        event,
-        status,
-        sleep=sleep,
-        time_left=None if deadline is None else (lambda: deadline - clock()),
-    )
-    logger.info(json.dumps({"status": status, "detail": detail, "report": outcome}))
-    return {"status": status, "detail": detail, "report": outcome}
+    return finish(codedeploy_client, event, status, detail, end=end, sleep=sleep, clock=clock)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     """Lambda entry point (``constructs_pkg.runtime.smoke_hook.handler``)."""
-    import boto3
-    from botocore.config import Config
-
-    remaining = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        remaining = context.get_remaining_time_in_millis() / 1000
-
-    def make_lambda_client(read_timeout: float) -> Any:
-        # One attempt only: a retried invoke would run the smoke test twice. TCP keepalive
-        # keeps a long wait alive through NAT gateways (they drop idle connections).
-        return boto3.client(
-            "lambda",
-            config=Config(
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                read_timeout=read_timeout,
-                retries={"total_max_attempts": 1, "mode": "standard"},
-                tcp_keepalive=True,
-            ),
-        )
-
     try:
-        codedeploy_client = boto3.client(
-            "codedeploy",
-            config=Config(
-                connect_timeout=REPORT_CALL_TIMEOUT_SECONDS,
-                read_timeout=REPORT_CALL_TIMEOUT_SECONDS,
-                retries={"total_max_attempts": 1, "mode": "standard"},  # report() retries
-            ),
-        )
+        # report() retries, so the client makes one attempt per call.
+        codedeploy_client = single_attempt_client("codedeploy", REPORT_CALL_TIMEOUT_SECONDS)
     except Exception as exc:  # no client, no report; raising would only rerun the test
         logger.exception("cannot create the CodeDeploy client")
         return {"status": FAILED, "detail": str(exc), "report": "not reported: no client"}
@@ -461,5 +493,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
         event,
         make_lambda_client=make_lambda_client,
         codedeploy_client=codedeploy_client,
-        remaining_seconds=remaining,
+        remaining_seconds=remaining_seconds_of(context),
     )
