@@ -18,11 +18,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_pkg import defaults
 from constructs_pkg.errors import ConfigurationError
 from constructs_pkg.release.alarms import RollbackAlarmSet
-from constructs_pkg.release.runtime_layer import runtime_code
-from constructs_pkg.release.smoke_test import HOOK_RUNTIME, SmokeTest, target_timeout_seconds
+from constructs_pkg.release.smoke_test import SmokeTest, hook_function, target_timeout_seconds
 from constructs_pkg.runtime import env
 from constructs_pkg.runtime.bake_hook import BakeTiming
 
@@ -65,14 +63,11 @@ def create_bake_hook(
     environment = {env.BAKE_SECONDS_ENV: str(timing.bake_seconds)}
     if test is not None and target_seconds is not None:
         environment.update(test.hook_environment(target, target_seconds))
-    hook = lambda_.Function(
+    hook = hook_function(
         scope,
         construct_id,
-        code=runtime_code(),
         handler=BAKE_HOOK_HANDLER,
-        runtime=HOOK_RUNTIME,
-        timeout=Duration.seconds(timing.hook_seconds),
-        memory_size=defaults.SMOKE_HOOK_MEMORY_MB,
+        timeout_seconds=timing.hook_seconds,
         environment=environment,
         description=f"Bake of {scope.node.path}: watches the rollback alarms after the last "
         "shift (CodeDeploy AfterAllowTraffic hook)",

@@ -108,14 +108,11 @@ class SmokeTest:
                 "payload that answers quickly avoids a false failure.",
             )
         environment = self.hook_environment(target, timing.target_seconds)
-        hook = lambda_.Function(
+        hook = hook_function(
             scope,
             construct_id,
-            code=runtime_code(),
             handler=HOOK_HANDLER,
-            runtime=HOOK_RUNTIME,
-            timeout=Duration.seconds(timing.hook_seconds),
-            memory_size=defaults.SMOKE_HOOK_MEMORY_MB,
+            timeout_seconds=timing.hook_seconds,
             environment=environment,
             description=f"Smoke test of {scope.node.path} (CodeDeploy lifecycle hook)",
         )
@@ -132,6 +129,29 @@ class SmokeTest:
         if self.expect_json is not None:
             environment[env.SMOKE_EXPECT_ENV] = self.expect_json
         return environment
+
+
+def hook_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    handler: str,
+    timeout_seconds: int,
+    environment: dict[str, str],
+    description: str,
+) -> lambda_.Function:
+    """Create a CodeDeploy lifecycle hook function running the library's runtime code."""
+    return lambda_.Function(
+        scope,
+        construct_id,
+        code=runtime_code(),
+        handler=handler,
+        runtime=HOOK_RUNTIME,
+        timeout=Duration.seconds(timeout_seconds),
+        memory_size=defaults.SMOKE_HOOK_MEMORY_MB,
+        environment=environment,
+        description=description,
+    )
 
 
 def target_timeout_seconds(target_timeout: Duration | None) -> int:
