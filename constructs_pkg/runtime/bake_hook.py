@@ -334,6 +334,10 @@ def check_alarms(cloudwatch_client: Any, names: Sequence[str]) -> AlarmCheck:
     return AlarmCheck(in_alarm, tuple(name for name in names if name not in states))
 
 
+#: Connect + read timeout of one DescribeAlarms call: the time a poll needs.
+_POLL_CALL_SECONDS: Final = 2 * POLL_CALL_TIMEOUT_SECONDS
+
+
 def _bake(
     event: Mapping[str, Any],
     *,
@@ -348,91 +352,25 @@ def _bake(
     if bake_seconds == 0:
         return f"no bake ({BAKE_SECONDS_ENV}=0)"
     watch_by = end - REPORT_RESERVE_SECONDS
-    poll_seconds = 2 * POLL_CALL_TIMEOUT_SECONDS
 
     def time_left() -> float:
         return watch_by - clock()
 
-    left = time_left()
-    if left < bake_seconds + poll_seconds:
-        raise BakeFailedError(
-            f"only {max(left, 0):.0f} s of the hook's run are left before the "
-            f"{REPORT_RESERVE_SECONDS} s kept to report: too few for the {bake_seconds} s bake "
-            f"and its final alarm check ({poll_seconds} s); the hook's timeout is too small "
-            "(size it with BakeTiming.for_bake), and a version is not promoted on a short bake"
-        )
-    deployment_id = event.get("DeploymentId") if isinstance(event, Mapping) else None
-    if not isinstance(deployment_id, str):
-        raise BakeFailedError("the event names no DeploymentId: no alarms to watch")
-    try:
-        config = get_alarm_configuration(
-            codedeploy_client, deployment_id, sleep=sleep, time_left=time_left
-        )
-    except BakeFailedError:
-        raise
-    except Exception as exc:
-        code = _error_code(exc) or type(exc).__name__
-        raise BakeFailedError(
-            f"cannot read the deployment group's alarms ({code}: {exc}): no bake"
-        ) from None
+    _check_time_for_bake(time_left(), bake_seconds)
+    config = _read_alarm_configuration(event, codedeploy_client, sleep=sleep, time_left=time_left)
     if not config.watches:
         return (
             f"alarms are disabled for deployment group {config.deployment_group} (or it has "
             "none): nothing to watch, no bake"
         )
-    started = clock()
-    bake_end = started + bake_seconds
-    poll_at = started
-    polls = 0
-    ignored: list[str] = []
-    while True:
-        final = poll_at >= bake_end
-        polls += 1
-        baked = clock() - started
-        try:
-            found = _call(
-                lambda: check_alarms(cloudwatch_client, config.names),
-                what="DescribeAlarms",
-                call_seconds=poll_seconds,
-                sleep=sleep,
-                time_left=time_left,
-            )
-        except _OutOfTimeError as exc:
-            cut = (
-                f"the {bake_seconds} s bake ran, but {exc}"
-                if baked >= bake_seconds
-                else f"bake cut short after {baked:.0f} of {bake_seconds} s: {exc}"
-            )
-            raise BakeFailedError(
-                f"{cut}; a version is not promoted without its full bake"
-            ) from None
-        except Exception as exc:
-            code = _error_code(exc) or type(exc).__name__
-            problem = f"DescribeAlarms failed ({code}: {exc})"
-        else:
-            if found.in_alarm:
-                alarms = "; ".join(
-                    f"{name} ({reason[:_REASON_CHARS]})" for name, reason in found.in_alarm
-                )
-                raise BakeFailedError(
-                    f"in ALARM after {baked:.0f} of {bake_seconds} s of the bake: {alarms}"
-                )
-            problem = f"alarm(s) not found: {', '.join(found.missing)}" if found.missing else ""
-        if problem:
-            if not config.ignore_poll_alarm_failure:
-                raise BakeFailedError(
-                    f"cannot watch the alarms after {baked:.0f} of {bake_seconds} s of the "
-                    f"bake: {problem} (deployment group {config.deployment_group} does not "
-                    "set ignorePollAlarmFailure)"
-                )
-            logger.warning("%s; ignorePollAlarmFailure is set, the bake goes on", problem)
-            ignored.append(problem)
-        if final:
-            break
-        poll_at = min(poll_at + POLL_SECONDS, bake_end)
-        pause = poll_at - clock()
-        if pause > 0:
-            sleep(pause)
+    polls, ignored = _watch_alarms(
+        config,
+        bake_seconds=bake_seconds,
+        cloudwatch_client=cloudwatch_client,
+        sleep=sleep,
+        clock=clock,
+        time_left=time_left,
+    )
     detail = (
         f"baked {bake_seconds} s watching {len(config.names)} alarm(s) of "
         f"{config.deployment_group} ({', '.join(config.names)}) in {polls} checks: none in ALARM"
@@ -443,6 +381,138 @@ def _bake(
             "ignorePollAlarmFailure)"
         )
     return detail
+
+
+def _check_time_for_bake(left: float, bake_seconds: int) -> None:
+    """Raise :class:`BakeFailedError` if ``left`` seconds cannot hold the bake and its last poll."""
+    if left < bake_seconds + _POLL_CALL_SECONDS:
+        raise BakeFailedError(
+            f"only {max(left, 0):.0f} s of the hook's run are left before the "
+            f"{REPORT_RESERVE_SECONDS} s kept to report: too few for the {bake_seconds} s bake "
+            f"and its final alarm check ({_POLL_CALL_SECONDS} s); the hook's timeout is too "
+            "small (size it with BakeTiming.for_bake), and a version is not promoted on a "
+            "short bake"
+        )
+
+
+def _read_alarm_configuration(
+    event: Mapping[str, Any],
+    codedeploy_client: Any,
+    *,
+    sleep: Callable[[float], None],
+    time_left: Callable[[], float],
+) -> AlarmConfiguration:
+    """Read the alarm configuration of the event's deployment.
+
+    Any failure to read it raises :class:`BakeFailedError`.
+    """
+    deployment_id = event.get("DeploymentId") if isinstance(event, Mapping) else None
+    if not isinstance(deployment_id, str):
+        raise BakeFailedError("the event names no DeploymentId: no alarms to watch")
+    try:
+        return get_alarm_configuration(
+            codedeploy_client, deployment_id, sleep=sleep, time_left=time_left
+        )
+    except BakeFailedError:
+        raise
+    except Exception as exc:
+        code = _error_code(exc) or type(exc).__name__
+        raise BakeFailedError(
+            f"cannot read the deployment group's alarms ({code}: {exc}): no bake"
+        ) from None
+
+
+def _watch_alarms(
+    config: AlarmConfiguration,
+    *,
+    bake_seconds: int,
+    cloudwatch_client: Any,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    time_left: Callable[[], float],
+) -> tuple[int, list[str]]:
+    """Check the alarms now, every :data:`POLL_SECONDS` and at the bake's end.
+
+    Returns the number of checks and the problems ignored because the group sets
+    ``ignorePollAlarmFailure``; raises :class:`BakeFailedError` as :func:`_check_once` does.
+    """
+    started = clock()
+    bake_end = started + bake_seconds
+    poll_at = started
+    polls = 0
+    ignored: list[str] = []
+    while True:
+        final = poll_at >= bake_end
+        polls += 1
+        problem = _check_once(
+            config,
+            baked=clock() - started,
+            bake_seconds=bake_seconds,
+            cloudwatch_client=cloudwatch_client,
+            sleep=sleep,
+            time_left=time_left,
+        )
+        if problem:
+            ignored.append(problem)
+        if final:
+            return polls, ignored
+        poll_at = min(poll_at + POLL_SECONDS, bake_end)
+        pause = poll_at - clock()
+        if pause > 0:
+            sleep(pause)
+
+
+def _check_once(
+    config: AlarmConfiguration,
+    *,
+    baked: float,
+    bake_seconds: int,
+    cloudwatch_client: Any,
+    sleep: Callable[[float], None],
+    time_left: Callable[[], float],
+) -> str:
+    """Check the alarms once, ``baked`` seconds into the bake.
+
+    Raises :class:`BakeFailedError` for an alarm in ``ALARM``, for no time left, and for
+    alarms that cannot be read unless the group sets ``ignorePollAlarmFailure``; returns the
+    problem so ignored (``""``: none).
+    """
+    try:
+        found = _call(
+            lambda: check_alarms(cloudwatch_client, config.names),
+            what="DescribeAlarms",
+            call_seconds=_POLL_CALL_SECONDS,
+            sleep=sleep,
+            time_left=time_left,
+        )
+    except _OutOfTimeError as exc:
+        cut = (
+            f"the {bake_seconds} s bake ran, but {exc}"
+            if baked >= bake_seconds
+            else f"bake cut short after {baked:.0f} of {bake_seconds} s: {exc}"
+        )
+        raise BakeFailedError(f"{cut}; a version is not promoted without its full bake") from None
+    except Exception as exc:
+        code = _error_code(exc) or type(exc).__name__
+        problem = f"DescribeAlarms failed ({code}: {exc})"
+    else:
+        if found.in_alarm:
+            alarms = "; ".join(
+                f"{name} ({reason[:_REASON_CHARS]})" for name, reason in found.in_alarm
+            )
+            raise BakeFailedError(
+                f"in ALARM after {baked:.0f} of {bake_seconds} s of the bake: {alarms}"
+            )
+        problem = f"alarm(s) not found: {', '.join(found.missing)}" if found.missing else ""
+    if problem:
+        if not config.ignore_poll_alarm_failure:
+            raise BakeFailedError(
+                f"cannot watch the alarms after {baked:.0f} of {bake_seconds} s of the "
+                f"bake: {problem} (deployment group {config.deployment_group} does not "
+                "set ignorePollAlarmFailure)"
+            )
+        logger.warning("%s; ignorePollAlarmFailure is set, the bake goes on", problem)
+    return problem
 
 
 def _smoke_test(
@@ -479,6 +549,22 @@ def _smoke_test(
     )
 
 
+def _read_timing(environ: Mapping[str, str]) -> BakeTiming:
+    """Read the bake and the smoke target from the environment; size the hook for them.
+
+    Raises :class:`BakeConfigError` (for the target's timeout
+    :class:`~constructs_pkg.runtime.smoke_hook.SmokeConfigError`) when the environment is not
+    what the construct writes.
+    """
+    bake_seconds = parse_bake_seconds(environ.get(BAKE_SECONDS_ENV))
+    smoke = bool(environ.get(SMOKE_TARGET_ENV))
+    target_seconds = parse_target_timeout(environ.get(SMOKE_TARGET_TIMEOUT_ENV)) if smoke else None
+    try:
+        return BakeTiming.for_bake(bake_seconds, target_seconds)
+    except ValueError as exc:
+        raise BakeConfigError(str(exc)) from None
+
+
 def handle(
     event: Mapping[str, Any],
     *,
@@ -513,21 +599,14 @@ def handle(
     done: list[str] = []
     end: float | None = None if remaining_seconds is None else started + remaining_seconds
     try:
-        bake_seconds = parse_bake_seconds(environ.get(BAKE_SECONDS_ENV))
-        smoke = bool(environ.get(SMOKE_TARGET_ENV))
-        target_seconds = (
-            parse_target_timeout(environ.get(SMOKE_TARGET_TIMEOUT_ENV)) if smoke else None
-        )
-        try:
-            timing = BakeTiming.for_bake(bake_seconds, target_seconds)
-        except ValueError as exc:
-            raise BakeConfigError(str(exc)) from None
+        timing = _read_timing(environ)
+        bake_seconds = timing.bake_seconds
         if end is None:
             end = started + timing.hook_seconds
-        if target_seconds is not None:
+        if timing.target_seconds is not None:
             done.append(
                 _smoke_test(
-                    target_seconds=target_seconds,
+                    target_seconds=timing.target_seconds,
                     bake_reserve=bake_seconds + POLL_SECONDS if bake_seconds else 0,
                     environ=environ,
                     make_lambda_client=make_lambda_client,
