@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
 import jsii
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ec2 as ec2
@@ -128,8 +128,32 @@ class SafeFunction(Construct):
     post_traffic_test
         Post-traffic smoke test, run after all traffic has moved, before the bake (in the
         same hook). Default: none.
+    pre_traffic_hook
+        Your own BeforeAllowTraffic hook function (not with ``smoke_test``). Default: none.
+    post_traffic_hook
+        Your own AfterAllowTraffic hook function (not with ``post_traffic_test``). It holds
+        the bake's slot, so the rollout in force has no bake. Default: none.
     deployment_group_name
         Physical name of the CodeDeploy deployment group. Default: generated.
+    deployment_role
+        CodeDeploy service role of the deployment group. Default: the stack's shared role.
+    deployment_application
+        CodeDeploy application of the deployment group. Default: the stack's shared one.
+    auto_rollback
+        When CodeDeploy rolls back. Default: on a failed or stopped deployment and on alarm.
+    ignore_poll_alarms_failure
+        Whether a deployment goes on when CodeDeploy cannot read the alarms. Default: CDK's
+        (it stops).
+    notifications
+        SNS topic told of every deployment state change (a trigger on the deployment group;
+        the service role may publish to it). Default: none.
+    keep_versions
+        How many of the newest versions to keep after each release (1-1000; versions in use
+        are always kept); None keeps every version. Default: 10.
+    recycle
+        A token (1-64 letters, digits, ``.``, ``_``, ``-``) set as ``CONSTRUCTS_PKG_RECYCLE``
+        in the function's environment: a new token publishes a new version of the same code.
+        Default: the context ``constructs_pkg:recycle``, else none.
     **options
         Every ``aws_lambda.Function`` option and the invocation options above, same
         names. Default: CDK's; versions are retained (``RemovalPolicy.RETAIN``) unless
@@ -175,35 +199,14 @@ class SafeFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         check_option_names(options, self.node.path)
-        arguments = {
-            "code": code,
-            "handler": handler,
-            "runtime": runtime,
-            "alias_name": alias_name,
-            "rollout": rollout,
-            "alarms": alarms,
-            "smoke_test": smoke_test,
-            "post_traffic_test": post_traffic_test,
-            "pre_traffic_hook": pre_traffic_hook,
-            "post_traffic_hook": post_traffic_hook,
-            "deployment_group_name": deployment_group_name,
-            "deployment_role": deployment_role,
-            "deployment_application": deployment_application,
-            "auto_rollback": auto_rollback,
-            "ignore_poll_alarms_failure": ignore_poll_alarms_failure,
-            "notifications": notifications,
-            "keep_versions": keep_versions,
-            "recycle": recycle,
-        }
+        # Every argument that is not a Lambda option, by name (the names of _ARGUMENT_TYPES).
+        given = locals()
+        arguments = {name: given[name] for name in _ARGUMENT_TYPES}
         self._validate(arguments, dict(options))
         #: The recycle token in force (``recycle=`` or ``-c constructs_pkg:recycle=...``).
         self.recycle = self._recycle_token(recycle)
-        if self.recycle is not None:
-            options = {
-                **options,
-                "environment": {**(options.get("environment") or {}), RECYCLE_ENV: self.recycle},
-            }
-        function_options, invocation_options = split_options(options)
+        function_options, invocation_options = split_options(self._with_recycle(options))
+        timeout = function_options.get("timeout")
         #: True when this synth is a hotfix deploy (``-c constructs_pkg:hotfix=true``).
         self.hotfix = hotfix_enabled(self)
         #: The rollback alarm thresholds.
@@ -212,7 +215,7 @@ class SafeFunction(Construct):
         #: when your own post_traffic_hook holds the bake's slot.
         requested = rollout if rollout is not None else Rollout.canary()
         self.rollout = self._rollout_in_force(requested, post_traffic_hook)
-        self._check_alarms_fit(self.rollout, function_options.get("timeout"))
+        self._check_alarms_fit(self.rollout, timeout)
         self._check_slots(arguments)
 
         #: The function. Invoke it through :attr:`alias`, never directly.
@@ -223,19 +226,7 @@ class SafeFunction(Construct):
         self.alias = self._build_alias(alias_name, invocation_options)
         #: The CodeDeploy deployment group that shifts :attr:`alias` (None when disabled).
         self.deployment_group = self._build_deployment_group(arguments)
-        self._metrics = ReleaseMetricFactory(
-            self.function.function_name, alias_name, self.version.version, self.alarm_config.period
-        )
-        self._alarms = RollbackAlarmSet(
-            self,
-            "RollbackAlarms",
-            deployment_group=self.deployment_group,
-            config=self.alarm_config,
-            metrics=self._metrics,
-            subject=self.node.path,
-            timeout_seconds=function_timeout_seconds(function_options.get("timeout")),
-        )
-        timeout = function_options.get("timeout")
+        self._alarms = self._build_alarms(alias_name, timeout)
         #: The managed pre-traffic smoke-test hook, if ``smoke_test`` was given.
         self.smoke_test_hook = self._build_smoke_hook(smoke_test, "PreTrafficHook", timeout)
         #: The function in CodeDeploy's BeforeAllowTraffic slot, if any.
@@ -248,27 +239,32 @@ class SafeFunction(Construct):
         self._attach_hooks()
         #: The custom resource that retires old versions after each release (None with
         #: ``keep_versions=None``).
-        self.version_retention = (
-            None
-            if keep_versions is None
-            else retain_versions(
-                self, function=self.function, alias=self.alias, keep=int(keep_versions)
-            )
-        )
-        add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
-        # Nothing may invoke the unqualified function unnoticed, with nothing registered.
-        AliasGuard.of(self)
-        if self.hotfix:
-            self._announce_hotfix(requested)
-        if self.rollout.kind == "disabled":
-            self._announce_disabled()
+        self.version_retention = self._build_version_retention(keep_versions)
+        self._register(requested)
 
     # --- steps -----------------------------------------------------------------------------
 
     def _validate(self, arguments: dict[str, Any], options: dict[str, Any]) -> None:
+        """Check the arguments, then the Lambda options (the first wrong one raises)."""
         path = self.node.path
         for name, value in arguments.items():
             check_type(name, value, _ARGUMENT_TYPES[name], path=path)
+        self._check_names(arguments)
+        if arguments["keep_versions"] is not None:
+            check_number(
+                "keep_versions",
+                arguments["keep_versions"],
+                minimum=1,
+                maximum=limits.LAMBDA_MAX_KEPT_VERSIONS,
+                whole=True,
+                tokens="reject",
+                path=path,
+            )
+        self._check_function_options(options)
+
+    def _check_names(self, arguments: dict[str, Any]) -> None:
+        """Check ``alias_name`` and ``handler`` (once resolved) and ``deployment_group_name``."""
+        path = self.node.path
         check_when_resolved(
             self,
             arguments["alias_name"],
@@ -300,16 +296,10 @@ class SafeFunction(Construct):
                 f"1-{limits.CODEDEPLOY_MAX_GROUP_NAME} characters",
                 path=path,
             )
-        if arguments["keep_versions"] is not None:
-            check_number(
-                "keep_versions",
-                arguments["keep_versions"],
-                minimum=1,
-                maximum=limits.LAMBDA_MAX_KEPT_VERSIONS,
-                whole=True,
-                tokens="reject",
-                path=path,
-            )
+
+    def _check_function_options(self, options: dict[str, Any]) -> None:
+        """Check the Lambda options: no own recycle variable, each option, the concurrencies."""
+        path = self.node.path
         if RECYCLE_ENV in (options.get("environment") or {}):
             raise ConfigurationError(
                 "environment",
@@ -334,6 +324,15 @@ class SafeFunction(Construct):
                 f"at most reserved_concurrent_executions ({reserved})",
                 path=path,
             )
+
+    def _with_recycle(self, options: SafeFunctionOptions) -> SafeFunctionOptions:
+        """``options`` with the recycle token in the function's environment, if there is one."""
+        if self.recycle is None:
+            return options
+        return {
+            **options,
+            "environment": {**(options.get("environment") or {}), RECYCLE_ENV: self.recycle},
+        }
 
     def _check_alarms_fit(self, rollout: Rollout, timeout: Duration | None) -> None:
         alarms = self.alarm_config
@@ -445,6 +444,39 @@ class SafeFunction(Construct):
             ]
             topic.grant_publish(role)
         return group
+
+    def _build_alarms(self, alias_name: str, timeout: Duration | None) -> RollbackAlarmSet:
+        """Create the rollback alarms on the new version, attached to the deployment group."""
+        metrics = ReleaseMetricFactory(
+            self.function.function_name, alias_name, self.version.version, self.alarm_config.period
+        )
+        return RollbackAlarmSet(
+            self,
+            "RollbackAlarms",
+            deployment_group=self.deployment_group,
+            config=self.alarm_config,
+            metrics=metrics,
+            subject=self.node.path,
+            timeout_seconds=function_timeout_seconds(timeout),
+        )
+
+    def _build_version_retention(self, keep_versions: int | None) -> CustomResource | None:
+        """Create the custom resource that retires old versions (None with ``None``)."""
+        if keep_versions is None:
+            return None
+        return retain_versions(
+            self, function=self.function, alias=self.alias, keep=int(keep_versions)
+        )
+
+    def _register(self, requested: Rollout) -> None:
+        """Record the release for tools, guard the function, announce hotfix / no rollout."""
+        add_lazy_metadata(self.alias, ReleaseRecord.key, self.release_record)
+        # Nothing may invoke the unqualified function unnoticed, with nothing registered.
+        AliasGuard.of(self)
+        if self.hotfix:
+            self._announce_hotfix(requested)
+        if self.rollout.kind == "disabled":
+            self._announce_disabled()
 
     def _recycle_token(self, given: str | None) -> str | None:
         """``recycle=``, else the context ``constructs_pkg:recycle``, checked; None: no recycle."""

@@ -915,6 +915,16 @@ def test_function_options_match_aws_lambda_function():
     assert set(DEPRECATED_FUNCTION_OPTIONS) <= cdk
 
 
+def test_every_argument_that_is_not_a_lambda_option_is_type_checked():
+    """SafeFunction takes its own arguments by the names of ``_ARGUMENT_TYPES``."""
+    import inspect
+
+    from constructs_pkg.release.safe_function import _ARGUMENT_TYPES
+
+    parameters = set(inspect.signature(SafeFunction.__init__).parameters)
+    assert parameters - {"self", "scope", "construct_id", "options"} == set(_ARGUMENT_TYPES)
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
