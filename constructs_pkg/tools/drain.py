@@ -655,72 +655,120 @@ def drain_queue(
         except _aws_exceptions() as exc:
             raise DrainError(f"cannot create an SQS client: {_aws_error(exc)}") from None
     queue = _queue(sqs, queue_url)
-    bound = max_receives or queue.max_receive_count or DEFAULT_MAX_RECEIVES
-    attempts: dict[str, int] = {}
-    done: set[str] = set()  # handled successfully in this drain
-    order = _GroupOrder(queue.max_receive_count)
-    report = DrainReport()
-    while True:
-        if max_batches is not None and len(report.batches) >= max_batches:
-            report.limit_reached = f"--max-batches {max_batches} reached"
-            break
+    drain = _Drain(
+        handler,
+        sqs,
+        queue,
+        bound=max_receives or queue.max_receive_count or DEFAULT_MAX_RECEIVES,
+        report_batch_item_failures=report_batch_item_failures,
+        context_factory=context_factory,
+    )
+    report = drain.report
+    while max_batches is None or len(report.batches) < max_batches:
+        received = drain.receive(batch_size, wait_seconds)
+        if not received:
+            return report
+        refusal = drain.refusal(received)
+        if refusal is not None:
+            _release(sqs, queue_url, received)
+            report.stopped = refusal
+            return report
+        if not drain.run(received):
+            return report
+    report.limit_reached = f"--max-batches {max_batches} reached"
+    return report
+
+
+class _Drain:
+    """One drain of a queue: how often each message was handed out, which are done, the report.
+
+    The loop of :func:`drain_queue` receives a batch (:meth:`receive`), asks whether it may
+    run (:meth:`refusal`) and runs it (:meth:`run`).
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[Any, Any], Any],
+        sqs: Any,
+        queue: _Queue,
+        *,
+        bound: int,
+        report_batch_item_failures: bool,
+        context_factory: Callable[[], LocalContext],
+    ) -> None:
+        self.handler = handler
+        self.sqs = sqs
+        self.queue = queue
+        self.bound = bound  # times a message may be handed to the handler in this drain
+        self.report_batch_item_failures = report_batch_item_failures
+        self.context_factory = context_factory
+        self.attempts: dict[str, int] = {}
+        self.done: set[str] = set()  # handled successfully in this drain
+        self.order = _GroupOrder(queue.max_receive_count)
+        self.report = DrainReport()
+
+    def receive(self, batch_size: int, wait_seconds: int) -> list[dict[str, Any]]:
+        """Receive a batch; ``[]`` when the queue returned nothing or the receive failed."""
         try:
-            received = sqs.receive_message(
-                QueueUrl=queue_url,
+            messages: list[dict[str, Any]] = self.sqs.receive_message(
+                QueueUrl=self.queue.url,
                 MaxNumberOfMessages=batch_size,
                 WaitTimeSeconds=wait_seconds,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
         except _aws_exceptions() as exc:
-            report.stopped = f"ReceiveMessage failed: {_aws_error(exc)}"
-            break
-        if not received:
-            break
-        exhausted = [m["MessageId"] for m in received if attempts.get(m["MessageId"], 0) >= bound]
+            self.report.stopped = f"ReceiveMessage failed: {_aws_error(exc)}"
+            return []
+        return messages
+
+    def refusal(self, received: Sequence[Mapping[str, Any]]) -> str | None:
+        """Say why the batch must not run (a message handed out too often, FIFO order broken)."""
+        attempts, queue = self.attempts, self.queue
+        exhausted = [
+            m["MessageId"] for m in received if attempts.get(m["MessageId"], 0) >= self.bound
+        ]
         if exhausted:
-            _release(sqs, queue_url, received)
             where = (
                 f"maxReceiveCount {queue.max_receive_count}"
                 if queue.max_receive_count
                 else "no dead-letter queue"
             )
-            report.stopped = (
-                f"message {exhausted[0]} was received {bound} times in this drain "
+            return (
+                f"message {exhausted[0]} was received {self.bound} times in this drain "
                 f"({where}, visibility timeout {queue.visibility_timeout} s): it stays on the "
                 "queue; raise --max-receives to try more"
             )
-            break
-        overtaking = order.overtaking(received, attempts)
-        if overtaking:
-            _release(sqs, queue_url, received)
-            report.stopped = overtaking
-            break
+        return self.order.overtaking(received, attempts)
+
+    def run(self, received: Sequence[Mapping[str, Any]]) -> bool:
+        """Run the batch and delete what succeeded; False when a delete failed (the drain stops)."""
         for message in received:
-            attempts[message["MessageId"]] = attempts.get(message["MessageId"], 0) + 1
-        again = [m for m in received if m["MessageId"] in done]
+            self.attempts[message["MessageId"]] = self.attempts.get(message["MessageId"], 0) + 1
+        again = [m for m in received if m["MessageId"] in self.done]
         if again:  # its delete failed earlier: delete it now instead of running it twice
-            _delete(sqs, queue_url, again, report.late_delete_failures)
-            report.redelivered.extend(str(m["MessageId"]) for m in again)
-            received = [m for m in received if m["MessageId"] not in done]
+            _delete(self.sqs, self.queue.url, again, self.report.late_delete_failures)
+            self.report.redelivered.extend(str(m["MessageId"]) for m in again)
+            received = [m for m in received if m["MessageId"] not in self.done]
             if not received:
-                continue
+                return True
+        queue = self.queue
         records = [sqs_record(m, queue_arn=queue.arn, region=queue.region) for m in received]
         result = run_batch(
-            handler,
+            self.handler,
             {"Records": records},
-            context_factory(),
-            report_batch_item_failures=report_batch_item_failures,
+            self.context_factory(),
+            report_batch_item_failures=self.report_batch_item_failures,
         )
-        report.batches.append(result)
+        self.report.batches.append(result)
         succeeded = set(result.succeeded_ids)
-        order.update(received, succeeded)
+        self.order.update(received, succeeded)
         finished = [m for m in received if m["MessageId"] in succeeded]
-        done.update(str(m["MessageId"]) for m in finished)
-        if finished and not _delete(sqs, queue_url, finished, result.delete_failures):
-            report.stopped = "DeleteMessageBatch failed: " + result.delete_failures[0][1]
-            break
-    return report
+        self.done.update(str(m["MessageId"]) for m in finished)
+        if finished and not _delete(self.sqs, queue.url, finished, result.delete_failures):
+            self.report.stopped = "DeleteMessageBatch failed: " + result.delete_failures[0][1]
+            return False
+        return True
 
 
 class _GroupOrder:
