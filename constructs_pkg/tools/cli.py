@@ -80,9 +80,18 @@ def _whole_in(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """Return the parser of the command line: ``plan``, ``rehearse`` and ``drain``."""
     parser = _Parser(prog="constructs-pkg", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_plan(commands)
+    _add_rehearse(commands)
+    _add_drain(commands)
+    return parser
+
+
+def _add_plan(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """Add ``constructs-pkg plan``."""
     plan = commands.add_parser(
         "plan", help="release plan of a cloud assembly, hazards vs a baseline"
     )
@@ -101,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
         "--traffic", default=None, help="requests per second for --rehearse (default: 10)"
     )
 
+
+def _add_rehearse(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """Add ``constructs-pkg rehearse``."""
     rehearse = commands.add_parser(
         "rehearse", help="simulate bad releases: are they rolled back, and how fast?"
     )
@@ -125,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     rehearse.add_argument("--json", action="store_true", help="machine-readable output")
 
+
+def _add_drain(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """Add ``constructs-pkg drain``."""
     drain = commands.add_parser("drain", help="run a handler locally on SQS events")
     drain.add_argument("handler", help="module.function of the handler")
     drain.add_argument(
@@ -153,7 +168,6 @@ def _parser() -> argparse.ArgumentParser:
         "exception fails the batch",
     )
     drain.add_argument("--env", action="append", default=[], help="NAME=VALUE for the handler")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
