@@ -583,3 +583,14 @@ def test_rule_length_splits_before_10240_characters() -> None:
     assert sum(len(re.findall("ALARM", rule)) for rule in rules) == 62
     for rule in rules:
         assert len(rule) <= 10240
+
+
+def test_every_fleet_argument_that_is_not_a_lambda_option_is_type_checked():
+    """FunctionFleet takes its own arguments by the names of ``_ARGUMENT_TYPES``."""
+    import inspect
+
+    from constructs_pkg.release.fleet.fleet import _ARGUMENT_TYPES
+
+    parameters = set(inspect.signature(FunctionFleet.__init__).parameters)
+    own = {"self", "scope", "construct_id", "stacks_per_wave", "options"}
+    assert parameters - own == set(_ARGUMENT_TYPES)

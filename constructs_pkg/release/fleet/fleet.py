@@ -45,6 +45,17 @@ _NOT_FLEET_WIDE = {
     "events": "every member would consume the same event source",
     "current_version_options": "the fleet stamps every version with its release id",
 }
+#: The type of every argument of FunctionFleet that is not a Lambda option.
+_ARGUMENT_TYPES: dict[str, Any] = {
+    "code": lambda_.Code,
+    "runtime": lambda_.Runtime | None,
+    "release_id": str | None,
+    "rollout": Rollout | None,
+    "alarms": RollbackAlarms | None,
+    "alias_name": str,
+    "secrets": Secrets,
+    "runtime_layer": bool,
+}
 #: Options a member cannot set itself, and why.
 _NOT_PER_MEMBER = {
     "current_version_options": "the fleet stamps every version with its release id",
@@ -171,18 +182,41 @@ class FunctionFleet(Construct):
         **options: Unpack[SafeFunctionOptions],
     ) -> None:
         super().__init__(scope, construct_id)
+        # Every argument that is not a Lambda option, by name (the names of _ARGUMENT_TYPES).
+        given = locals()
+        self._validate({name: given[name] for name in _ARGUMENT_TYPES}, stacks_per_wave, options)
+        #: True when the artifact is a container image (members run the dispatcher).
+        self.is_image = isinstance(code, lambda_.AssetImageCode | lambda_.EcrImageCode)
+        self._runtime = self._check_runtime(runtime)
+        code_config = code.bind(self)
+        self._code = _SharedCode(code_config)
+        #: The release id stamped on every member.
+        self.release_id = resolve_release_id(self, release_id, code_config)
+        self._rollout = rollout
+        self._alarm_config = alarms
+        self._alias_name = alias_name
+        self._secrets = secret_env_names(secrets, argument="secrets", path=self.node.path)
+        self._options = self._member_defaults(options, runtime_layer=runtime_layer)
+        self._functions: dict[str, SafeFunction] = {}
+        self._waves: dict[str, int] = {}
+        self._release_alarm = self._build_release_alarm()
+        #: The composite alarm that fires when any member's rollback alarm fires. It is a
+        #: rollback alarm of every member, referenced by its fixed name.
+        self.release_alarm = self._release_alarm.alarm
+        #: The fixed name of :attr:`release_alarm`.
+        self.release_alarm_name = self._release_alarm.name
+        self._placement = self._build_placement(int(stacks_per_wave))
+        self.node.add_validation(_FleetLimits(self._release_alarm, self._placement))
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def _validate(
+        self, arguments: dict[str, Any], stacks_per_wave: Any, options: SafeFunctionOptions
+    ) -> None:
+        """Check the fleet's own arguments, then the members' default Lambda options."""
         path = self.node.path
-        for name, value, hint in (
-            ("code", code, lambda_.Code),
-            ("runtime", runtime, lambda_.Runtime | None),
-            ("release_id", release_id, str | None),
-            ("rollout", rollout, Rollout | None),
-            ("alarms", alarms, RollbackAlarms | None),
-            ("alias_name", alias_name, str),
-            ("secrets", secrets, Secrets),
-            ("runtime_layer", runtime_layer, bool),
-        ):
-            check_type(name, value, hint, path=path)
+        for name, value in arguments.items():
+            check_type(name, value, _ARGUMENT_TYPES[name], path=path)
         check_number(
             "stacks_per_wave",
             stacks_per_wave,
@@ -195,48 +229,47 @@ class FunctionFleet(Construct):
         check_option_names(options, path)
         _reject(options, _NOT_FLEET_WIDE, path)
         check_options(options, scope=self)
-        #: True when the artifact is a container image (members run the dispatcher).
-        self.is_image = isinstance(code, lambda_.AssetImageCode | lambda_.EcrImageCode)
-        self._runtime = self._check_runtime(runtime)
-        code_config = code.bind(self)
-        self._code = _SharedCode(code_config)
-        #: The release id stamped on every member.
-        self.release_id = resolve_release_id(self, release_id, code_config)
-        self._rollout = rollout
-        self._alarm_config = alarms
-        self._alias_name = alias_name
-        self._secrets = secret_env_names(secrets, argument="secrets", path=path)
-        self._options: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
-        self._options["environment"] = check_environment(
-            options.get("environment"), argument="environment", path=path
+
+    def _member_defaults(
+        self, options: SafeFunctionOptions, *, runtime_layer: bool
+    ) -> dict[str, Any]:
+        """Return the options every member starts from.
+
+        Those given, with the environment checked and (for zip members) the runtime layer
+        first among the layers.
+        """
+        member: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+        member["environment"] = check_environment(
+            options.get("environment"), argument="environment", path=self.node.path
         )
         layers = list(options.get("layers") or ())
         if runtime_layer and not self.is_image:
             layers.insert(0, RuntimeLayer.of(self))
-        self._options["layers"] = layers
-        self._functions: dict[str, SafeFunction] = {}
-        self._waves: dict[str, int] = {}
+        member["layers"] = layers
+        return member
+
+    def _build_release_alarm(self) -> ReleaseAlarm:
+        """Create the release-wide composite alarm (its members join as they are added)."""
         prefix = Names.unique_resource_name(self, max_length=100, separator="-")
-        self._release_alarm = ReleaseAlarm(
+        return ReleaseAlarm(
             self,
             name_prefix=prefix,
-            description=f"{path}: any member's rollback alarm fired (release {self.release_id}). "
-            "Rolls back every member still shifting traffic.",
+            description=f"{self.node.path}: any member's rollback alarm fired (release "
+            f"{self.release_id}). Rolls back every member still shifting traffic.",
         )
-        #: The composite alarm that fires when any member's rollback alarm fires. It is a
-        #: rollback alarm of every member, referenced by its fixed name.
-        self.release_alarm = self._release_alarm.alarm
-        self.release_alarm_name = self._release_alarm.name
-        self._placement = Placement(
+
+    def _build_placement(self, stacks_per_wave: int) -> Placement:
+        """Create the placement of members in nested stacks, per wave."""
+        path = self.node.path
+        return Placement(
             self,
-            stacks_per_wave=int(stacks_per_wave),
+            stacks_per_wave=stacks_per_wave,
             describe=lambda wave, bucket: (
                 f"{path}: members of wave {wave} (bucket {bucket}), release {self.release_id}"
             ),
             # Created after every member stack, so the release alarm's children exist first.
             on_new_stack=self.release_alarm.node.add_dependency,
         )
-        self.node.add_validation(_FleetLimits(self._release_alarm, self._placement))
 
     # --- public API ------------------------------------------------------------------------
 
