@@ -92,42 +92,12 @@ class Plan:
             if releases:
                 lines.append("  Releases")
             for release in releases:
-                rollout = release["rollout"]["description"]
-                lines.append(f"    {release['path']} (alias {release['alias']}): {rollout}")
-                if "fleet" in release:
-                    lines.append(
-                        f"      fleet {release['fleet']}, wave {release['wave']}, "
-                        f"release {release['release_id']}"
-                    )
-                lines.append(f"      timeline: {_timeline_text(release['rollout'])}")
-                lines.append(
-                    f"      rollback alarms: {len(release['alarms'])}, need "
-                    f"{release['alarm_window_minutes']} min of data"
-                    + (" (IGNORED: hotfix deploy)" if release["hotfix"] else "")
-                )
-                lines.append(f"      rehearsal: {_rehearsal_text(release['rehearsal'])}")
-                if "change" in release:
-                    lines.append(f"      change since the baseline: {release['change']}")
+                lines.extend(_release_lines(release))
             consumers = [c for c in self.consumers if c["stack"] == stack]
             if consumers:
                 lines.append("  Ordered consumers")
             for consumer in consumers:
-                capacity = consumer["capacity"]
-                lines.append(
-                    f"    {consumer['path']} ({consumer['kind']}) -> {consumer['consumer']}, "
-                    f"accepts format versions {consumer['accepted_format_versions']}"
-                )
-                # None values are not rendered into template metadata: use .get
-                concurrency = capacity.get("max_concurrent_invocations", "unbounded")
-                stall = approx_duration(
-                    capacity.get("poison_stall_seconds"), unknown="unbounded/unknown"
-                )
-                lines.append(
-                    f"      max concurrency {concurrency} "
-                    f"({capacity['concurrency_formula']}); poison-record stall "
-                    f"{stall} "
-                    f"({capacity['poison_stall_formula']})"
-                )
+                lines.extend(_consumer_lines(consumer))
         if self.order:
             lines.append("Release order (consumers first)")
             for edge in self.order:
@@ -142,6 +112,43 @@ class Plan:
         else:
             lines.append("No hazards found.")
         return "\n".join(lines)
+
+
+def _release_lines(release: Mapping[str, Any]) -> list[str]:
+    """Return the lines of one release in :meth:`Plan.render`."""
+    rollout = release["rollout"]["description"]
+    lines = [f"    {release['path']} (alias {release['alias']}): {rollout}"]
+    if "fleet" in release:
+        lines.append(
+            f"      fleet {release['fleet']}, wave {release['wave']}, "
+            f"release {release['release_id']}"
+        )
+    lines.append(f"      timeline: {_timeline_text(release['rollout'])}")
+    lines.append(
+        f"      rollback alarms: {len(release['alarms'])}, need "
+        f"{release['alarm_window_minutes']} min of data"
+        + (" (IGNORED: hotfix deploy)" if release["hotfix"] else "")
+    )
+    lines.append(f"      rehearsal: {_rehearsal_text(release['rehearsal'])}")
+    if "change" in release:
+        lines.append(f"      change since the baseline: {release['change']}")
+    return lines
+
+
+def _consumer_lines(consumer: Mapping[str, Any]) -> list[str]:
+    """Return the lines of one ordered consumer in :meth:`Plan.render`."""
+    capacity = consumer["capacity"]
+    # None values are not rendered into template metadata: use .get
+    concurrency = capacity.get("max_concurrent_invocations", "unbounded")
+    stall = approx_duration(capacity.get("poison_stall_seconds"), unknown="unbounded/unknown")
+    return [
+        f"    {consumer['path']} ({consumer['kind']}) -> {consumer['consumer']}, "
+        f"accepts format versions {consumer['accepted_format_versions']}",
+        f"      max concurrency {concurrency} "
+        f"({capacity['concurrency_formula']}); poison-record stall "
+        f"{stall} "
+        f"({capacity['poison_stall_formula']})",
+    ]
 
 
 _FAULT_WORDS = {
