@@ -204,6 +204,21 @@ def _with_timeouts(error_rate: float, timeout_probability: float) -> float:
     return 1 - (1 - error_rate) * (1 - timeout_probability)
 
 
+@dataclass(frozen=True)
+class _Clock:
+    """The random moments of a batch of releases (one value, or one vector, each)."""
+
+    start: Any  # the deployment starts
+    first: Any  # the first shift (after the BeforeAllowTraffic hook)
+    shifts: list[Any]  # every shift
+    end: Any  # CodeDeploy ends the deployment (after the AfterAllowTraffic hook)
+    phases: dict[str, Any]  # alarm key -> its second of the minute
+    offsets: dict[str, Any]  # alarm key -> its minute within the evaluation interval
+    poll_phase: Any  # CodeDeploy's second of the minute
+    poll_offset: Any  # CodeDeploy's minute within its poll interval
+    stop_delay: float  # seconds from CodeDeploy seeing an alarm to the old version at 100 %
+
+
 class _Batch:
     """One batch of simulated releases (all runs on numpy, one run in pure Python)."""
 
@@ -214,51 +229,83 @@ class _Batch:
         self.values: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def run(self) -> dict[str, Any]:
-        ops, plan, timing = self.ops, self.plan, self.plan.timing
-        release = plan.release
-        start = ops.uniform(0.0, 60.0)
-        first = ops.add(start, plan.pre)
-        shifts = [ops.add(first, 60.0 * minute) for minute, _ in plan.steps]
-        end = ops.add(shifts[-1], plan.post)
-        phases = {a.key: ops.uniform(0.0, 60.0) for a in plan.alarms}
-        offsets = {a.key: ops.integers(timing.alarm_evaluation_minutes) for a in plan.alarms}
-        poll_phase = ops.uniform(0.0, 60.0)
-        poll_offset = ops.integers(timing.codedeploy_poll_minutes)
+        """Simulate the batch's releases; return each outcome as one vector per key."""
+        ops, plan = self.ops, self.plan
+        clock = self._draw_clock()
         state = {a.key: ops.full(float(OK)) for a in plan.alarms}
         hit = ops.full(_NEVER)
         served, failed = ops.full(0.0), ops.full(0.0)
-        stop_delay = timing.shift_back_seconds if release.rollback_on_alarm else 0.0
-
         for minute in range(-plan.warmup, plan.last_minute + 1):
             before = dict(state)
-            for alarm in plan.alarms:
-                due = _due(ops, minute, offsets[alarm.key], timing.alarm_evaluation_minutes)
-                moment = ops.add(60.0 * minute, phases[alarm.key])
-                evaluated = self._evaluate(alarm, minute, moment, state[alarm.key])
-                state[alarm.key] = ops.where(due, evaluated, state[alarm.key])
-            if release.alarms_enabled and release.watched:
-                poll = ops.add(60.0 * minute, poll_phase)
-                polled = ops.and_(
-                    _due(ops, minute, poll_offset, timing.codedeploy_poll_minutes),
-                    ops.and_(ops.compare(">=", poll, start), ops.compare("<=", poll, end)),
-                )
-                polled = ops.and_(polled, ops.compare(">=", hit, _NEVER))
-                seen = _Seen(ops, release, state, before, phases, poll_phase)
-                alarming = ops.compare("!=", ops.full(0.0), 0.0)
-                for key in release.watched:
-                    alarming = ops.or_(alarming, ops.compare("==", seen.state(key), ALARM))
-                hit = ops.where(ops.and_(polled, alarming), poll, hit)
-            stop = ops.minimum(end, ops.add(hit, stop_delay))
-            new_requests, new_errors = self._traffic(minute, shifts, stop)
+            self._evaluate_alarms(minute, clock, state)
+            hit = self._poll(minute, clock, state, before, hit)
+            stop = ops.minimum(clock.end, ops.add(hit, clock.stop_delay))
+            new_requests, new_errors = self._traffic(minute, clock.shifts, stop)
             served = ops.add(served, new_requests)
             failed = ops.add(failed, new_errors)
+        return self._result(clock, hit, served, failed)
 
+    def _draw_clock(self) -> _Clock:
+        """Draw each release's start and the seconds at which the alarms and CodeDeploy look."""
+        ops, plan, timing = self.ops, self.plan, self.plan.timing
+        start = ops.uniform(0.0, 60.0)
+        first = ops.add(start, plan.pre)
+        shifts = [ops.add(first, 60.0 * minute) for minute, _ in plan.steps]
+        return _Clock(
+            start=start,
+            first=first,
+            shifts=shifts,
+            end=ops.add(shifts[-1], plan.post),
+            phases={a.key: ops.uniform(0.0, 60.0) for a in plan.alarms},
+            offsets={a.key: ops.integers(timing.alarm_evaluation_minutes) for a in plan.alarms},
+            poll_phase=ops.uniform(0.0, 60.0),
+            poll_offset=ops.integers(timing.codedeploy_poll_minutes),
+            stop_delay=timing.shift_back_seconds if plan.release.rollback_on_alarm else 0.0,
+        )
+
+    def _evaluate_alarms(self, minute: int, clock: _Clock, state: dict[str, Any]) -> None:
+        """Evaluate every alarm that is due in ``minute``, at its own second (in ``state``)."""
+        ops, every = self.ops, self.plan.timing.alarm_evaluation_minutes
+        for alarm in self.plan.alarms:
+            due = _due(ops, minute, clock.offsets[alarm.key], every)
+            moment = ops.add(60.0 * minute, clock.phases[alarm.key])
+            evaluated = self._evaluate(alarm, minute, moment, state[alarm.key])
+            state[alarm.key] = ops.where(due, evaluated, state[alarm.key])
+
+    def _poll(
+        self,
+        minute: int,
+        clock: _Clock,
+        state: dict[str, Any],
+        before: dict[str, Any],
+        hit: Any,
+    ) -> Any:
+        """Return when CodeDeploy first saw a watched alarm in ALARM, after ``minute``'s poll."""
+        ops, release, timing = self.ops, self.plan.release, self.plan.timing
+        if not (release.alarms_enabled and release.watched):
+            return hit
+        poll = ops.add(60.0 * minute, clock.poll_phase)
+        polled = ops.and_(
+            _due(ops, minute, clock.poll_offset, timing.codedeploy_poll_minutes),
+            ops.and_(ops.compare(">=", poll, clock.start), ops.compare("<=", poll, clock.end)),
+        )
+        polled = ops.and_(polled, ops.compare(">=", hit, _NEVER))
+        seen = _Seen(ops, release, state, before, clock.phases, clock.poll_phase)
+        alarming = ops.compare("!=", ops.full(0.0), 0.0)
+        for key in release.watched:
+            alarming = ops.or_(alarming, ops.compare("==", seen.state(key), ALARM))
+        return ops.where(ops.and_(polled, alarming), poll, hit)
+
+    def _result(self, clock: _Clock, hit: Any, served: Any, failed: Any) -> dict[str, Any]:
+        """Turn the moment CodeDeploy saw an alarm (if it did) into the outcomes."""
+        ops, release = self.ops, self.plan.release
         caught = ops.compare("<", hit, _NEVER)
         rolled_back = ops.and_(caught, release.rollback_on_alarm)
-        seconds = ops.maximum(ops.sub(ops.add(hit, timing.shift_back_seconds), first), 0.0)
+        back = ops.add(hit, self.plan.timing.shift_back_seconds)
+        seconds = ops.maximum(ops.sub(back, clock.first), 0.0)
         past = None
-        if len(shifts) > 1:
-            past = ops.or_(ops.not_(caught), ops.compare(">=", hit, shifts[1]))
+        if len(clock.shifts) > 1:
+            past = ops.or_(ops.not_(caught), ops.compare(">=", hit, clock.shifts[1]))
         return {
             "rolled_back": rolled_back,
             "stopped": ops.and_(caught, not release.rollback_on_alarm),
@@ -266,7 +313,9 @@ class _Batch:
             "served": served,
             "failed": failed,
             "past_first_step": past,
-            "deployment_seconds": ops.sub(ops.minimum(end, ops.add(hit, stop_delay)), start),
+            "deployment_seconds": ops.sub(
+                ops.minimum(clock.end, ops.add(hit, clock.stop_delay)), clock.start
+            ),
         }
 
     # --- traffic -----------------------------------------------------------------------------
